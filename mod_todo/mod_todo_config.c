@@ -1,0 +1,669 @@
+/* Directives and per-directory configuration of mod_todo. */
+#include <errno.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <http_core.h>
+
+#include "mod_todo_config.h"
+#include "mod_todo_auth.h"
+#include "todo_fetch.h"
+
+#define MAX_KEY_FILE (64 * 1024)
+
+void *todo_config_create_dir(apr_pool_t *p, char *dir)
+{
+    todo_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)dir;
+    c->jwks_refresh = TODO_UNSET;
+    c->leeway = TODO_UNSET;
+    c->foreign_status = TODO_UNSET;
+    c->max_body = TODO_UNSET;
+    c->page_default = TODO_UNSET;
+    c->page_max = TODO_UNSET;
+    return c;
+}
+
+void *todo_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    todo_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->prefixes = apr_array_make(p, 2, sizeof(const char *));
+    return c;
+}
+
+#define MERGE_PTR(f) n->f = add->f ? add->f : base->f
+#define MERGE_INT(f) n->f = add->f != TODO_UNSET ? add->f : base->f
+
+void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const todo_dir_cfg *base = basev, *add = addv;
+    todo_dir_cfg *n = apr_palloc(p, sizeof(*n));
+
+    n->algs = add->algs ? add->algs : base->algs;
+    /* Key directives of a section replace the inherited keys as a whole:
+     * mixing two sections' keys would be hard to reason about. */
+    n->keys = add->keys ? add->keys : base->keys;
+    n->has_secret = add->keys ? add->has_secret : base->has_secret;
+    MERGE_PTR(jwks_url);
+    MERGE_INT(jwks_refresh);
+    MERGE_PTR(issuer);
+    MERGE_PTR(audience);
+    MERGE_INT(leeway);
+    MERGE_PTR(user_claim);
+    MERGE_INT(foreign_status);
+    MERGE_PTR(cors_origins);
+    MERGE_INT(max_body);
+    MERGE_INT(page_default);
+    MERGE_INT(page_max);
+    MERGE_PTR(prefix);
+    MERGE_PTR(auth);
+    return n;
+}
+
+int todo_cfg_foreign_status(const todo_dir_cfg *c)
+{
+    return c->foreign_status != TODO_UNSET ? c->foreign_status
+                                           : TODO_DEFAULT_FOREIGN;
+}
+
+apr_off_t todo_cfg_max_body(const todo_dir_cfg *c)
+{
+    return c->max_body != TODO_UNSET ? c->max_body : TODO_DEFAULT_MAX_BODY;
+}
+
+int todo_cfg_page_default(const todo_dir_cfg *c)
+{
+    return c->page_default != TODO_UNSET ? c->page_default
+                                         : TODO_DEFAULT_PAGE;
+}
+
+int todo_cfg_page_max(const todo_dir_cfg *c)
+{
+    return c->page_max != TODO_UNSET ? c->page_max : TODO_DEFAULT_PAGE_MAX;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *dir_err(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "<Directive>: <reason>" -- httpd prints it after the file and line. */
+static const char *dir_err(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+}
+
+/* Parse a whole decimal number in [lo, hi]. */
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !apr_isdigit(*s)) {
+        return -1;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Read a small file (key material) completely. */
+static const char *read_file(cmd_parms *cmd, const char *arg,
+                             char **buf, apr_size_t *len)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char err[128];
+
+    if (!path) {
+        return dir_err(cmd, "invalid path '%s'", arg);
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+    }
+    if (rv != APR_SUCCESS) {
+        return dir_err(cmd, "cannot read %s: %s", path,
+                       apr_strerror(rv, err, sizeof(err)));
+    }
+    if (fi.filetype != APR_REG || fi.size > MAX_KEY_FILE) {
+        apr_file_close(f);
+        return dir_err(cmd, "%s is not a regular file of at most %d bytes",
+                       path, MAX_KEY_FILE);
+    }
+    *buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, len);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return dir_err(cmd, "cannot read %s: %s", path,
+                       apr_strerror(rv, err, sizeof(err)));
+    }
+    (*buf)[*len] = '\0';
+    return NULL;
+}
+
+static todo_jwt_keyset_t *section_keys(cmd_parms *cmd, todo_dir_cfg *c)
+{
+    if (!c->keys) {
+        c->keys = todo_jwt_keyset_make(cmd->pool);
+    }
+    return c->keys;
+}
+
+/* --------------------------------------------------------- directives */
+
+static const char *set_algorithms(cmd_parms *cmd, void *dv, const char *args)
+{
+    todo_dir_cfg *c = dv;
+    unsigned mask = 0;
+    const char *w;
+
+    while (*(w = ap_getword_conf(cmd->temp_pool, &args))) {
+        int alg = todo_jwt_alg_from_name(w);
+
+        if (alg < 0) {
+            return dir_err(cmd, "unknown or unsafe algorithm '%s' (allowed: "
+                           "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 "
+                           "ES512 EdDSA, exact spelling)", w);
+        }
+        mask |= TODO_ALG_BIT(alg);
+    }
+    if (!mask) {
+        return dir_err(cmd, "needs at least one algorithm");
+    }
+    c->algs = mask;
+    return NULL;
+}
+
+static const char *add_secret(cmd_parms *cmd, todo_dir_cfg *c,
+                              const char *secret, apr_size_t len)
+{
+    const char *err;
+
+    if (c->has_secret) {
+        return dir_err(cmd, "a secret is already set in this section "
+                       "(TodoJWTSecret and TodoJWTSecretFile are exclusive)");
+    }
+    err = todo_jwt_keyset_add_secret(section_keys(cmd, c),
+                                     (const unsigned char *)secret, len,
+                                     NULL);
+    if (err) {
+        return dir_err(cmd, "%s", err);
+    }
+    c->has_secret = 1;
+    return NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *dv, const char *arg)
+{
+    size_t n = strlen(arg);
+
+    /* httpd leaves an undefined ${VAR} in place; never take that literal
+     * text for a secret. */
+    if (n > 3 && arg[0] == '$' && arg[1] == '{' && arg[n - 1] == '}') {
+        return dir_err(cmd, "%s is not defined (export it in the "
+                       "environment of httpd, e.g. /etc/apache2/envvars)",
+                       arg);
+    }
+    return add_secret(cmd, dv, arg, n);
+}
+
+static const char *set_secret_file(cmd_parms *cmd, void *dv, const char *arg)
+{
+    char *buf;
+    apr_size_t len;
+    const char *err = read_file(cmd, arg, &buf, &len);
+
+    if (err) {
+        return err;
+    }
+    /* One trailing newline (as editors and `echo` leave it) is not part of
+     * the secret. */
+    if (len && buf[len - 1] == '\n') {
+        len--;
+        if (len && buf[len - 1] == '\r') {
+            len--;
+        }
+    }
+    return add_secret(cmd, dv, buf, len);
+}
+
+static const char *add_pem(cmd_parms *cmd, void *dv, const char *path,
+                           const char *kid)
+{
+    char *buf;
+    apr_size_t len;
+    const char *err = read_file(cmd, path, &buf, &len);
+
+    if (err) {
+        return err;
+    }
+    if (kid && !*kid) {
+        return dir_err(cmd, "empty kid");
+    }
+    err = todo_jwt_keyset_add_pem(section_keys(cmd, dv), buf, len, kid);
+    return err ? dir_err(cmd, "%s: %s", path, err) : NULL;
+}
+
+static const char *set_jwks_file(cmd_parms *cmd, void *dv, const char *path)
+{
+    char *buf;
+    apr_size_t len;
+    const char *err = read_file(cmd, path, &buf, &len);
+
+    if (err) {
+        return err;
+    }
+    err = todo_jwt_keyset_add_jwks(section_keys(cmd, dv), buf, len, NULL);
+    return err ? dir_err(cmd, "%s: %s", path, err) : NULL;
+}
+
+static const char *set_jwks_url(cmd_parms *cmd, void *dv, const char *url)
+{
+    todo_dir_cfg *c = dv;
+    const char *err = todo_fetch_check_url(cmd->pool, url);
+
+    if (err) {
+        return dir_err(cmd, "%s", err);
+    }
+    c->jwks_url = url;
+    return NULL;
+}
+
+/* Integer directives: the field's offset and range come with the entry. */
+typedef struct {
+    apr_size_t offset;
+    long lo, hi;
+} int_spec;
+
+static const int_spec spec_refresh = {
+    APR_OFFSETOF(todo_dir_cfg, jwks_refresh), 1, 86400 };
+static const int_spec spec_leeway = {
+    APR_OFFSETOF(todo_dir_cfg, leeway), 0, 300 };
+
+static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const int_spec *spec = cmd->info;
+    long v;
+
+    if (parse_int(arg, spec->lo, spec->hi, &v)) {
+        return dir_err(cmd, "'%s' is not a whole number from %ld to %ld",
+                       arg, spec->lo, spec->hi);
+    }
+    *(int *)((char *)dv + spec->offset) = (int)v;
+    return NULL;
+}
+
+static const char *set_nonempty(cmd_parms *cmd, void *dv, const char *arg)
+{
+    if (!*arg) {
+        return dir_err(cmd, "must not be empty");
+    }
+    return ap_set_string_slot(cmd, dv, arg);
+}
+
+static const char *set_user_claim(cmd_parms *cmd, void *dv, const char *arg)
+{
+    if (!*arg || strlen(arg) > 64) {
+        return dir_err(cmd, "a claim name of 1-64 characters is required");
+    }
+    return ap_set_string_slot(cmd, dv, arg);
+}
+
+static const char *set_foreign(cmd_parms *cmd, void *dv, const char *arg)
+{
+    todo_dir_cfg *c = dv;
+
+    if (strcmp(arg, "404") && strcmp(arg, "403")) {
+        return dir_err(cmd, "must be 404 or 403, not '%s'", arg);
+    }
+    c->foreign_status = atoi(arg);
+    return NULL;
+}
+
+/* An origin is scheme://host[:port] exactly as browsers send it. */
+static const char *check_origin(apr_pool_t *p, const char *o)
+{
+    const char *host;
+    const char *s;
+
+    if (!strncmp(o, "https://", 8)) {
+        host = o + 8;
+    }
+    else if (!strncmp(o, "http://", 7)) {
+        host = o + 7;
+    }
+    else {
+        return apr_psprintf(p, "'%s' is not an http(s) origin", o);
+    }
+    if (!*host) {
+        return apr_psprintf(p, "'%s' has no host", o);
+    }
+    for (s = host; *s; s++) {
+        if (!(apr_isalnum(*s) || *s == '.' || *s == '-' || *s == ':'
+              || *s == '[' || *s == ']')
+            || apr_isupper(*s)) {
+            return apr_psprintf(p, "'%s' is not a lower-case scheme://host"
+                                "[:port] origin (no path, no wildcard)", o);
+        }
+    }
+    return NULL;
+}
+
+static const char *set_cors(cmd_parms *cmd, void *dv, const char *args)
+{
+    todo_dir_cfg *c = dv;
+    apr_array_header_t *list = apr_array_make(cmd->pool, 4, sizeof(char *));
+    const char *w;
+
+    while (*(w = ap_getword_conf(cmd->pool, &args))) {
+        const char *err = check_origin(cmd->temp_pool, w);
+
+        if (err) {
+            return dir_err(cmd, "%s", err);
+        }
+        APR_ARRAY_PUSH(list, const char *) = w;
+    }
+    if (!list->nelts) {
+        return dir_err(cmd, "needs at least one origin");
+    }
+    c->cors_origins = list;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dv, const char *arg)
+{
+    todo_dir_cfg *c = dv;
+    long v;
+
+    if (parse_int(arg, 256, 16L * 1024 * 1024, &v)) {
+        return dir_err(cmd, "'%s' is not a size from 256 to 16777216 bytes",
+                       arg);
+    }
+    c->max_body = v;
+    return NULL;
+}
+
+static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
+                            const char *max)
+{
+    todo_dir_cfg *c = dv;
+    long d, m;
+
+    if (parse_int(def, 1, 1000, &d) || parse_int(max, 1, 1000, &m) || d > m) {
+        return dir_err(cmd, "needs a default and a maximum page size, "
+                       "1 <= default <= maximum <= 1000");
+    }
+    c->page_default = (int)d;
+    c->page_max = (int)m;
+    return NULL;
+}
+
+#define DIRCONF (RSRC_CONF | ACCESS_CONF)
+#define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
+
+const command_rec todo_cmds[] = {
+    AP_INIT_RAW_ARGS("TodoJWTAlgorithms", set_algorithms, NULL, DIRCONF,
+        "algorithms accepted in tokens (HS256 ... EdDSA)"),
+    AP_INIT_TAKE1("TodoJWTSecret", set_secret, NULL, DIRCONF,
+        "HMAC secret, raw bytes, at least 32"),
+    AP_INIT_TAKE1("TodoJWTSecretFile", set_secret_file, NULL, DIRCONF,
+        "file holding the HMAC secret"),
+    AP_INIT_TAKE12("TodoJWTPublicKeyFile", add_pem, NULL, DIRCONF,
+        "PEM public key file (RSA, EC or Ed25519) and optional kid"),
+    AP_INIT_TAKE1("TodoJWKSFile", set_jwks_file, NULL, DIRCONF,
+        "JWKS document with the verification keys"),
+    AP_INIT_TAKE1("TodoJWKSURL", set_jwks_url, NULL, DIRCONF,
+        "http(s) URL of a JWKS document"),
+    AP_INIT_TAKE1("TodoJWKSRefreshInterval", set_int, (void *)&spec_refresh,
+        DIRCONF, "least seconds between two fetches of the JWKS URL"),
+    AP_INIT_TAKE1("TodoJWTIssuer", set_nonempty, SLOT(issuer), DIRCONF,
+        "required iss claim"),
+    AP_INIT_TAKE1("TodoJWTAudience", set_nonempty, SLOT(audience), DIRCONF,
+        "required aud claim value"),
+    AP_INIT_TAKE1("TodoJWTLeeway", set_int, (void *)&spec_leeway, DIRCONF,
+        "allowed clock skew in seconds (0-300)"),
+    AP_INIT_TAKE1("TodoJWTUserClaim", set_user_claim, SLOT(user_claim),
+        DIRCONF, "claim naming the user"),
+    AP_INIT_TAKE1("TodoForeignTaskStatus", set_foreign, NULL, DIRCONF,
+        "status for another user's task: 404 or 403"),
+    AP_INIT_RAW_ARGS("TodoCORSOrigins", set_cors, NULL, DIRCONF,
+        "origins allowed to call the API from a browser"),
+    AP_INIT_TAKE1("TodoMaxBodySize", set_max_body, NULL, DIRCONF,
+        "largest request body in bytes"),
+    AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
+        "default and maximum list page size"),
+    {NULL}
+};
+
+/* ------------------------------------------- finding the todo locations */
+
+/* A "SetHandler todo" found in the parsed configuration tree. */
+typedef struct {
+    const ap_directive_t *vhost;   /* enclosing <VirtualHost>, or NULL */
+    const ap_directive_t *section; /* enclosing section, or NULL */
+    const char *path;              /* <Location> path */
+    const char *problem;           /* why it cannot be used, or NULL */
+} todo_site;
+
+static int is_todo_handler(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args;
+
+    return !strcasecmp(d->directive, "SetHandler")
+        && !strcmp(ap_getword_conf(p, &args), TODO_HANDLER);
+}
+
+/* The first word of a section's arguments ("/api>" -> "/api"). */
+static const char *section_arg(apr_pool_t *p, const ap_directive_t *d)
+{
+    char *args = apr_pstrdup(p, d->args);
+    char *gt = strrchr(args, '>');
+    const char *a = args;
+
+    if (gt) {
+        *gt = '\0';
+    }
+    return ap_getword_conf(p, &a);
+}
+
+static void add_site(apr_pool_t *p, apr_array_header_t *sites,
+                     const ap_directive_t *vhost, const ap_directive_t *sec)
+{
+    todo_site *site = apr_array_push(sites);
+
+    site->vhost = vhost;
+    site->section = sec;
+    site->path = NULL;
+    site->problem = NULL;
+    if (!sec) {
+        site->path = "";                  /* server-wide: P is "" */
+    }
+    else if (!strcasecmp(sec->directive, "<Location")) {
+        site->path = section_arg(p, sec);
+        if (!strcmp(site->path, "~")) {
+            site->problem = "a regular-expression <Location ~>";
+        }
+    }
+    else {
+        site->problem = apr_psprintf(p, "a %s> section", sec->directive);
+    }
+    if (!site->problem && site->path[0] && site->path[0] != '/') {
+        site->problem = "a <Location> whose path does not start with /";
+    }
+}
+
+/* Walk the tree: conditional sections (<IfModule>, <IfDefine>, ...) are
+ * entered; whether their condition held is settled later, because only
+ * sections httpd actually built are matched against this list. */
+static void find_sites(apr_pool_t *p, const ap_directive_t *node,
+                       const ap_directive_t *vhost,
+                       const ap_directive_t *sec, apr_array_header_t *sites)
+{
+    for (; node; node = node->next) {
+        if (!strcasecmp(node->directive, "<VirtualHost")) {
+            find_sites(p, node->first_child, node, NULL, sites);
+        }
+        else if (node->first_child && !strncasecmp(node->directive, "<If", 3)
+                 && strcasecmp(node->directive, "<If")) {
+            find_sites(p, node->first_child, vhost, sec, sites);
+        }
+        else if (node->first_child) {
+            find_sites(p, node->first_child, vhost, node, sites);
+        }
+        else if (is_todo_handler(p, node)) {
+            add_site(p, sites, vhost, sec);
+        }
+    }
+}
+
+static int site_in_server(const todo_site *site, const server_rec *s)
+{
+    if (!s->is_virtual) {
+        return site->vhost == NULL;
+    }
+    return site->vhost && s->defn_name
+        && !strcmp(site->vhost->filename, s->defn_name)
+        && site->vhost->line_num == (int)s->defn_line_number;
+}
+
+/* The per-directory configuration httpd built for a site. */
+static ap_conf_vector_t *site_config(const todo_site *site, server_rec *s)
+{
+    core_server_config *sconf = ap_get_core_module_config(s->module_config);
+    ap_conf_vector_t **sec = (ap_conf_vector_t **)sconf->sec_url->elts;
+    int i;
+
+    if (!site->section) {
+        return s->lookup_defaults;
+    }
+    for (i = 0; i < sconf->sec_url->nelts; i++) {
+        core_dir_config *cd = ap_get_core_module_config(sec[i]);
+
+        if (!cd->r && cd->d && !strcmp(cd->d, site->path)) {
+            return sec[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *site_where(apr_pool_t *p, const todo_site *site)
+{
+    const ap_directive_t *d = site->section ? site->section : site->vhost;
+
+    if (!d) {
+        return "the server configuration";
+    }
+    return apr_psprintf(p, "%s %s> at %s:%d", d->directive,
+                        site->section ? site->path : d->args, d->filename,
+                        d->line_num);
+}
+
+static int config_fail(server_rec *s, const char *msg)
+{
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                 TODOLOG(0001) "mod_todo: %s", msg);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Build the verifier of a site, after validating the configuration it
+ * will really run with: the server-wide defaults merged with the section. */
+static int make_verifier(apr_pool_t *pconf, server_rec *s,
+                         const todo_site *site, ap_conf_vector_t *v,
+                         todo_dir_cfg *c)
+{
+    todo_dir_cfg *eff = c;
+    const char *err;
+    apr_size_t n;
+
+    if (v != s->lookup_defaults) {
+        eff = todo_config_merge_dir(pconf,
+                  ap_get_module_config(s->lookup_defaults, &todo_module), c);
+    }
+    err = todo_auth_build(pconf, eff, &c->auth);
+    if (err) {
+        return config_fail(s, apr_psprintf(pconf, "%s (%s)", err,
+                                           site_where(pconf, site)));
+    }
+    n = strlen(site->path);
+    c->prefix = apr_pstrmemdup(pconf, site->path,
+                               n && site->path[n - 1] == '/' ? n - 1 : n);
+    return OK;
+}
+
+/* Give one site its prefix and verifier. */
+static int setup_site(apr_pool_t *pconf, server_rec *s, const todo_site *site)
+{
+    ap_conf_vector_t *v = site_config(site, s);
+    todo_srv_cfg *sc;
+    todo_dir_cfg *c;
+
+    if (site->problem) {
+        return config_fail(s, apr_psprintf(pconf, "SetHandler todo: needs a "
+                           "<Location> with a literal path, not %s (%s)",
+                           site->problem, site_where(pconf, site)));
+    }
+    if (!v) {
+        return OK;                 /* inside a condition that was false */
+    }
+    c = ap_get_module_config(v, &todo_module);
+    if (!c->auth) {                /* else: a main-server site via a vhost */
+        if (make_verifier(pconf, s, site, v, c) != OK) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    sc = ap_get_module_config(s->module_config, &todo_module);
+    APR_ARRAY_PUSH(sc->prefixes, const char *) = c->prefix;
+    return OK;
+}
+
+int todo_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                      apr_array_header_t **servers_out)
+{
+    apr_array_header_t *sites = apr_array_make(ptemp, 4, sizeof(todo_site));
+    apr_array_header_t *servers = apr_array_make(pconf, 2,
+                                                 sizeof(server_rec *));
+    server_rec *sp;
+    int i;
+
+    find_sites(ptemp, ap_conftree, NULL, NULL, sites);
+    for (sp = s; sp; sp = sp->next) {
+        int used = 0;
+
+        for (i = 0; i < sites->nelts; i++) {
+            const todo_site *site = &APR_ARRAY_IDX(sites, i, todo_site);
+
+            /* A virtual host also serves the main server's sites. */
+            if (!site_in_server(site, sp) && site->vhost) {
+                continue;
+            }
+            if (setup_site(pconf, sp, site) != OK) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            used = 1;
+        }
+        if (used) {
+            APR_ARRAY_PUSH(servers, server_rec *) = sp;
+        }
+    }
+    if (servers_out) {
+        *servers_out = servers;
+    }
+    return OK;
+}

@@ -1,0 +1,191 @@
+/* mod_dbd glue: pooled connections, prepared statements, recovery. */
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_optional.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "mod_todo_dbd.h"
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+
+/* Which of our statements the server still knows on this connection. */
+#define PROBE_SQL "SELECT name FROM pg_prepared_statements" \
+                  " WHERE name LIKE 'todo\\_%'"
+
+const char *todo_dbd_init(void)
+{
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    if (!dbd_prepare || !dbd_acquire) {
+        return "mod_dbd is not loaded (LoadModule dbd_module, or "
+               "a2enmod dbd): mod_todo stores tasks through it";
+    }
+    return NULL;
+}
+
+void todo_dbd_prepare_all(server_rec *s)
+{
+    int i;
+
+    for (i = 0; i < TODO_STMT_COUNT; i++) {
+        const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
+
+        dbd_prepare(s, st->sql, st->label);
+    }
+}
+
+/* Prepare on this connection every statement the server has lost.  After
+ * PostgreSQL restarts, libpq's PQreset (done by mod_dbd on acquire, or by
+ * us) gives a fresh session without them, and mod_dbd never prepares
+ * again on a connection it keeps: we do.  Returns how many were missing,
+ * or -1 when the connection itself is unusable. */
+static int reprepare(request_rec *r, ap_dbd_t *dbd)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_hash_t *have = apr_hash_make(r->pool);
+    int i, n, missing = 0;
+
+    if (apr_dbd_select(dbd->driver, r->pool, dbd->handle, &res, PROBE_SQL,
+                       1)) {
+        return -1;
+    }
+    n = apr_dbd_num_tuples(dbd->driver, res);
+    for (i = 1; i <= n; i++) {
+        if (apr_dbd_get_row(dbd->driver, r->pool, res, &row, i) == 0) {
+            apr_hash_set(have, apr_dbd_get_entry(dbd->driver, row, 0),
+                         APR_HASH_KEY_STRING, "");
+        }
+    }
+    for (i = 0; i < TODO_STMT_COUNT; i++) {
+        const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
+        apr_dbd_prepared_t *stmt = NULL;
+
+        if (apr_hash_get(have, st->label, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        missing++;
+        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, st->sql,
+                            st->label, &stmt)) {
+            todo_rlog(r, APLOG_ERR, 0, 0201, "cannot prepare %s: %s",
+                      st->label, apr_dbd_error(dbd->driver, dbd->handle, 1));
+            return -1;
+        }
+        apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    }
+    if (missing) {
+        todo_rlog(r, APLOG_NOTICE, 0, 0202, "prepared %d statement(s) again "
+                  "on a database connection that had lost them", missing);
+    }
+    return missing;
+}
+
+/* After a failed statement: heal the connection if we can.  Returns
+ * 1 when the statement may be sent again, 0 when the failure was the
+ * statement's own, -1 when the database cannot be reached. */
+static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
+{
+    int missing = reprepare(r, dbd);
+
+    if (missing > 0) {
+        return 1;                  /* it never ran: safe to send again */
+    }
+    if (missing == 0) {
+        return 0;
+    }
+    /* The connection is broken (the server went away under it).  Reset it
+     * now, so the next request finds it working; whether the statement
+     * ran before the break is unknown, so only idempotent ones retry. */
+    if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
+        || reprepare(r, dbd) < 0) {
+        return -1;
+    }
+    return idempotent ? 1 : -1;
+}
+
+static int exec_stmt(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
+                     const char **args, apr_dbd_results_t **res)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, st->label,
+                                            APR_HASH_KEY_STRING);
+
+    *res = NULL;
+    if (!stmt) {
+        return -1;                 /* reprepare() will supply it */
+    }
+    return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1,
+                           st->nargs, args);
+}
+
+static int unavailable(request_rec *r, const char *why)
+{
+    todo_rlog(r, APLOG_ERR, 0, 0203, "database unavailable: %s", why);
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
+                 int idempotent, todo_rows_t *rows)
+{
+    const todo_stmt_t *st = todo_sql_stmt(which);
+    ap_dbd_t *dbd = dbd_acquire(r);
+    apr_dbd_results_t *res;
+    const char *msg;
+    int rv, how;
+
+    if (!dbd) {
+        return unavailable(r, "no connection");
+    }
+    rv = exec_stmt(r, dbd, st, args, &res);
+    if (rv) {
+        msg = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver, dbd->handle,
+                                                 rv));
+        how = recover(r, dbd, idempotent);
+        if (how < 0) {
+            return unavailable(r, msg);
+        }
+        if (how > 0) {
+            rv = exec_stmt(r, dbd, st, args, &res);
+            if (rv) {
+                msg = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver,
+                                                         dbd->handle, rv));
+            }
+        }
+    }
+    if (rv) {
+        rv = todo_sql_error_status(msg);
+        todo_rlog(r, rv >= 500 ? APLOG_ERR : APLOG_INFO, 0, 0204,
+                  "%s failed: %s", st->label, msg);
+        return rv;
+    }
+    rows->driver = dbd->driver;
+    rows->res = res;
+    rows->nrows = apr_dbd_num_tuples(dbd->driver, res);
+    rows->row = NULL;
+    return OK;
+}
+
+int todo_dbd_row(request_rec *r, todo_rows_t *rows, int n)
+{
+    /* Rows are addressed explicitly (1-based for the driver) and never
+     * past the last one: asking beyond it makes the pgsql driver free the
+     * result, and with it every value already handed out. */
+    if (n < 0 || n >= rows->nrows) {
+        return -1;
+    }
+    return apr_dbd_get_row(rows->driver, r->pool, rows->res, &rows->row,
+                           n + 1);
+}
+
+const char *todo_dbd_col(const todo_rows_t *rows, int col)
+{
+    char *v = NULL;
+
+    if (apr_dbd_datum_get(rows->driver, rows->row, col, APR_DBD_TYPE_STRING,
+                          &v) != APR_SUCCESS) {
+        return NULL;
+    }
+    return v;
+}

@@ -1,0 +1,273 @@
+/* todo_jwks: a JWKS URL, fetched on demand and shared by the threads of a
+ * process.
+ *
+ * Each fetched set lives in its own unmanaged pool and is reference
+ * counted: the remote holds one reference on its current set, and every
+ * acquire() takes one more.  When a refetch replaces the set, the old one
+ * is destroyed by whoever drops its last reference, so a request that is
+ * still verifying with it is never pulled from under.
+ *
+ * The network fetch runs without the mutex held, guarded by a "fetching"
+ * flag so only one thread fetches; the others keep using the current set,
+ * or, when there is none yet, wait for that one fetch to end. */
+#include "todo_jwks.h"
+
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+
+#include "todo_fetch.h"
+
+/* A set older than this is refetched even if no unknown kid was seen, so
+ * revoked keys do not stay trusted forever. */
+#define TODO_JWKS_MAX_AGE apr_time_from_sec(3600)
+/* After a failed first load, do not retry more often than this. */
+#define TODO_JWKS_RETRY apr_time_from_sec(5)
+
+typedef struct todo_jwks_set {
+    struct todo_jwks_set *next; /* list of live sets, current first */
+    apr_pool_t *pool;           /* unmanaged; holds ks and its keys */
+    todo_jwt_keyset_t *ks;
+    unsigned refs;
+    apr_time_t loaded;
+} todo_jwks_set_t;
+
+struct todo_jwks_remote {
+    apr_pool_t *pool;
+    const char *url;
+    apr_interval_time_t interval;
+    apr_interval_time_t timeout;
+    apr_thread_mutex_t *mutex;  /* guards everything below */
+    apr_thread_cond_t *fetched; /* signalled when a fetch ends */
+    todo_jwks_set_t *sets;      /* current set (if any) first */
+    todo_jwks_set_t *current;
+    int fetching;
+    apr_time_t last_attempt;    /* 0: never */
+    unsigned fetches;
+    const char *last_error;     /* interned in errors */
+    apr_hash_t *errors;         /* distinct error texts, kept for good */
+};
+
+/* Destroy whatever is still alive when the configuration goes away; no
+ * request can hold a reference by then. */
+static apr_status_t todo_jwks_cleanup(void *data)
+{
+    todo_jwks_remote_t *r = data;
+
+    while (r->sets) {
+        todo_jwks_set_t *s = r->sets;
+
+        r->sets = s->next;
+        apr_pool_destroy(s->pool);
+    }
+    r->current = NULL;
+    return APR_SUCCESS;
+}
+
+todo_jwks_remote_t *todo_jwks_remote_make(apr_pool_t *p, const char *url,
+                                          apr_interval_time_t interval,
+                                          apr_interval_time_t timeout)
+{
+    todo_jwks_remote_t *r = apr_pcalloc(p, sizeof(*r));
+
+    r->pool = p;
+    r->url = apr_pstrdup(p, url);
+    r->interval = interval > 0 ? interval : 0;
+    r->timeout = timeout;
+    r->errors = apr_hash_make(p);
+    if (apr_thread_mutex_create(&r->mutex, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS
+        || apr_thread_cond_create(&r->fetched, p) != APR_SUCCESS)
+        return NULL;
+    apr_pool_cleanup_register(p, r, todo_jwks_cleanup, apr_pool_cleanup_null);
+    return r;
+}
+
+/* *err must stay valid after the mutex is released while other threads
+ * record newer errors, so each distinct text is kept once in r->pool:
+ * bounded, because error texts come from small fixed sets. */
+static const char *todo_jwks_intern(todo_jwks_remote_t *r, const char *msg)
+{
+    const char *s = apr_hash_get(r->errors, msg, APR_HASH_KEY_STRING);
+
+    if (s == NULL) {
+        s = apr_pstrdup(r->pool, msg);
+        apr_hash_set(r->errors, s, APR_HASH_KEY_STRING, s);
+    }
+    return s;
+}
+
+/* Fetch and parse, without the mutex.  *err is allocated in tmp. */
+static todo_jwks_set_t *todo_jwks_load(todo_jwks_remote_t *r,
+                                       apr_pool_t *tmp, const char **err)
+{
+    apr_pool_t *pool;
+    todo_jwks_set_t *s;
+    char *body;
+    apr_size_t len;
+
+    if (todo_fetch_get(tmp, r->url, r->timeout, &body, &len, err)
+        != APR_SUCCESS) {
+        *err = apr_pstrcat(tmp, "JWKS fetch failed: ", *err, NULL);
+        return NULL;
+    }
+    /* Unmanaged: sets are made and destroyed from request threads, and a
+     * child of the (unlocked) configuration pool must not be. */
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        *err = "JWKS: out of memory";
+        return NULL;
+    }
+    s = apr_pcalloc(pool, sizeof(*s));
+    s->pool = pool;
+    s->ks = todo_jwt_keyset_make(pool);
+    if ((*err = todo_jwt_keyset_add_jwks(s->ks, body, len, NULL)) != NULL) {
+        *err = apr_pstrcat(tmp, "JWKS rejected: ", *err, NULL);
+        apr_pool_destroy(pool);
+        return NULL;
+    }
+    s->refs = 1;                /* the remote's own reference */
+    return s;
+}
+
+static void todo_jwks_unlink(todo_jwks_remote_t *r, todo_jwks_set_t *s)
+{
+    todo_jwks_set_t **pp;
+
+    for (pp = &r->sets; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+}
+
+/* Drop one reference (mutex held); returns the set when it must now be
+ * destroyed, which the caller does after unlocking. */
+static todo_jwks_set_t *todo_jwks_unref(todo_jwks_remote_t *r,
+                                        todo_jwks_set_t *s)
+{
+    if (--s->refs > 0)
+        return NULL;
+    todo_jwks_unlink(r, s);
+    return s;
+}
+
+/* Whether this acquire should fetch (mutex held). */
+static int todo_jwks_due(const todo_jwks_remote_t *r, int refresh,
+                         apr_time_t now)
+{
+    apr_interval_time_t since = now - r->last_attempt;
+    apr_interval_time_t retry = r->interval < TODO_JWKS_RETRY
+                                ? r->interval : TODO_JWKS_RETRY;
+    apr_interval_time_t max_age = r->interval > TODO_JWKS_MAX_AGE
+                                  ? r->interval : TODO_JWKS_MAX_AGE;
+
+    if (r->current == NULL)
+        return r->last_attempt == 0 || since >= retry;
+    if (refresh && since >= r->interval)
+        return 1;
+    /* A stale set is refreshed, but a failing endpoint is not hammered. */
+    return now - r->current->loaded >= max_age && since >= r->interval;
+}
+
+/* Fetch with the mutex released, then install the result (mutex held on
+ * entry and on return).  Returns a set to destroy after unlocking. */
+static todo_jwks_set_t *todo_jwks_refetch(todo_jwks_remote_t *r,
+                                          apr_time_t now)
+{
+    todo_jwks_set_t *s, *old = NULL;
+    apr_pool_t *tmp;
+    const char *err = NULL;
+
+    r->fetching = 1;
+    r->last_attempt = now;
+    r->fetches++;
+    apr_thread_mutex_unlock(r->mutex);
+    s = NULL;
+    if (apr_pool_create_unmanaged_ex(&tmp, NULL, NULL) != APR_SUCCESS) {
+        tmp = NULL;
+        err = "JWKS: out of memory";
+    }
+    else {
+        s = todo_jwks_load(r, tmp, &err);
+    }
+    apr_thread_mutex_lock(r->mutex);
+    if (s) {
+        s->loaded = now;
+        s->next = r->sets;
+        r->sets = s;
+        if (r->current)
+            old = todo_jwks_unref(r, r->current);
+        r->current = s;
+    }
+    else {
+        /* Keep the previous set: a broken endpoint must not lock out
+         * users whose tokens the old keys still verify. */
+        r->last_error = todo_jwks_intern(r, err ? err : "JWKS fetch failed");
+    }
+    if (tmp)
+        apr_pool_destroy(tmp);
+    r->fetching = 0;
+    apr_thread_cond_broadcast(r->fetched);
+    return old;
+}
+
+const todo_jwt_keyset_t *todo_jwks_remote_acquire(todo_jwks_remote_t *r,
+                                                  int refresh,
+                                                  const char **err)
+{
+    todo_jwks_set_t *dead = NULL;
+    const todo_jwt_keyset_t *ks = NULL;
+    apr_time_t now = apr_time_now();
+
+    apr_thread_mutex_lock(r->mutex);
+    if (!r->fetching && todo_jwks_due(r, refresh, now))
+        dead = todo_jwks_refetch(r, now);
+    /* Someone else is fetching: only a thread that has nothing to verify
+     * with waits for the outcome; the others go on with the current set. */
+    while (r->fetching && r->current == NULL)
+        apr_thread_cond_wait(r->fetched, r->mutex);
+    if (r->current) {
+        r->current->refs++;
+        ks = r->current->ks;
+    }
+    else if (err) {
+        *err = r->last_error ? r->last_error : "JWKS not loaded yet";
+    }
+    apr_thread_mutex_unlock(r->mutex);
+    if (dead)
+        apr_pool_destroy(dead->pool);
+    return ks;
+}
+
+void todo_jwks_remote_release(todo_jwks_remote_t *r,
+                              const todo_jwt_keyset_t *ks)
+{
+    todo_jwks_set_t *s, *dead = NULL;
+
+    if (ks == NULL)
+        return;
+    apr_thread_mutex_lock(r->mutex);
+    for (s = r->sets; s; s = s->next)
+        if (s->ks == ks) {
+            dead = todo_jwks_unref(r, s);
+            break;
+        }
+    apr_thread_mutex_unlock(r->mutex);
+    if (dead)
+        apr_pool_destroy(dead->pool);
+}
+
+unsigned todo_jwks_remote_fetches(const todo_jwks_remote_t *r)
+{
+    unsigned n;
+
+    /* The mutex is not const, but reading under it is what makes the
+     * count exact while other threads fetch. */
+    apr_thread_mutex_lock(r->mutex);
+    n = r->fetches;
+    apr_thread_mutex_unlock(r->mutex);
+    return n;
+}

@@ -1,0 +1,35 @@
+/* todo_jwks: a JWKS fetched from a URL, cached in memory and shared by the
+ * threads of one process.  A token with an unknown kid triggers a refetch,
+ * at most once per refresh interval.  Free of httpd. */
+#ifndef TODO_JWKS_H
+#define TODO_JWKS_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "todo_jwt.h"
+
+typedef struct todo_jwks_remote todo_jwks_remote_t;
+
+/* Created at configuration time in a long-lived pool (pconf).  Nothing is
+ * fetched here.  interval: least time between two fetches; timeout: bound
+ * on one fetch. */
+todo_jwks_remote_t *todo_jwks_remote_make(apr_pool_t *p, const char *url,
+                                          apr_interval_time_t interval,
+                                          apr_interval_time_t timeout);
+
+/* The current key set, fetched on first use (and again once it is older
+ * than max(interval, 1 hour)).  When the caller has seen an unknown kid,
+ * pass refresh=1: the set is refetched unless the last fetch was less than
+ * `interval` ago.  The caller holds a reference on the returned set and
+ * must give it back with todo_jwks_remote_release().  NULL (with *err) when
+ * no set could ever be loaded. */
+const todo_jwt_keyset_t *todo_jwks_remote_acquire(todo_jwks_remote_t *r,
+                                                  int refresh,
+                                                  const char **err);
+void todo_jwks_remote_release(todo_jwks_remote_t *r,
+                              const todo_jwt_keyset_t *ks);
+
+/* For tests and diagnostics: how many fetches were attempted. */
+unsigned todo_jwks_remote_fetches(const todo_jwks_remote_t *r);
+
+#endif

@@ -1,0 +1,278 @@
+#include <string.h>
+#include <apr_strings.h>
+#include "todo_sql.h"
+
+/* RFC 3339 in UTC with microseconds, whatever the session's TimeZone. */
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', " \
+                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* The task columns, in todo_sql.h's TODO_COL_* order. */
+#define TASK_COLS                                                       \
+    "t.id::text AS id, t.user_id, t.title, t.description, t.completed, "\
+    TS("t.completed_at") " AS completed_at, t.priority, "               \
+    TS("t.due_at") " AS due_at, " TS("t.created_at") " AS created_at, " \
+    TS("t.updated_at") " AS updated_at, t.version"
+
+#define SQL_GET                                                         \
+    "SELECT " TASK_COLS " FROM tasks t"                                 \
+    " WHERE t.user_id = %s AND t.id = CAST(%s AS uuid)"
+
+#define SQL_CREATE                                                      \
+    "INSERT INTO tasks AS t (user_id, title, description, completed,"   \
+    " completed_at, priority, due_at)"                                  \
+    " SELECT p.uid, p.title, p.descr, p.done,"                          \
+    " CASE WHEN p.done THEN now() END, p.prio, p.due"                   \
+    " FROM (SELECT CAST(%s AS text) AS uid, CAST(%s AS text) AS title," \
+    " CAST(%s AS text) AS descr, CAST(%s AS boolean) AS done,"          \
+    " CAST(%s AS smallint) AS prio, CAST(%s AS timestamptz) AS due) p"  \
+    " RETURNING " TASK_COLS
+
+/* The new value of "completed", used twice: once for the column and once
+ * to decide completed_at.  Written against t so that, under concurrency,
+ * PostgreSQL re-evaluates it on the latest row version (a toggle racing a
+ * toggle flips twice instead of losing one). */
+#define NEW_DONE "(CASE WHEN p.toggle THEN NOT t.completed" \
+                 " ELSE COALESCE(p.done, t.completed) END)"
+
+/* One statement for PUT, PATCH and PATCH .../complete: a NULL argument
+ * keeps the column, set_* flags distinguish "set to null" from "keep".
+ * The If-Match condition is part of the UPDATE's WHERE, so of two writers
+ * holding the same ETag exactly one succeeds. "found" tells 404 from 412. */
+#define SQL_UPDATE                                                      \
+    "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
+    " CAST(%s AS bigint[]) AS vers, CAST(%s AS text) AS title,"         \
+    " CAST(%s AS boolean) AS set_descr, CAST(%s AS text) AS descr,"     \
+    " CAST(%s AS boolean) AS toggle, CAST(%s AS boolean) AS done,"      \
+    " CAST(%s AS smallint) AS prio,"                                    \
+    " CAST(%s AS boolean) AS set_due, CAST(%s AS timestamptz) AS due),"\
+    " cur AS (SELECT 1 FROM tasks t, p"                                 \
+    " WHERE t.user_id = p.uid AND t.id = p.id),"                        \
+    " u AS (UPDATE tasks t SET"                                         \
+    " title = COALESCE(p.title, t.title),"                              \
+    " description = CASE WHEN p.set_descr THEN p.descr"                 \
+    " ELSE t.description END,"                                          \
+    " completed = " NEW_DONE ","                                        \
+    " completed_at = CASE WHEN " NEW_DONE                               \
+    " THEN COALESCE(t.completed_at, now()) END,"                        \
+    " priority = COALESCE(p.prio, t.priority),"                         \
+    " due_at = CASE WHEN p.set_due THEN p.due ELSE t.due_at END,"       \
+    " version = t.version + 1, updated_at = now()"                      \
+    " FROM p WHERE t.user_id = p.uid AND t.id = p.id"                   \
+    " AND (p.vers IS NULL OR t.version = ANY (p.vers))"                 \
+    " RETURNING " TASK_COLS ")"                                         \
+    " SELECT (SELECT count(*) FROM cur) AS found, u.*"                  \
+    " FROM (SELECT 1) AS one LEFT JOIN u ON true"
+
+#define SQL_DELETE                                                      \
+    "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
+    " CAST(%s AS bigint[]) AS vers),"                                   \
+    " cur AS (SELECT 1 FROM tasks t, p"                                 \
+    " WHERE t.user_id = p.uid AND t.id = p.id),"                        \
+    " d AS (DELETE FROM tasks t USING p"                                \
+    " WHERE t.user_id = p.uid AND t.id = p.id"                          \
+    " AND (p.vers IS NULL OR t.version = ANY (p.vers)) RETURNING 1)"    \
+    " SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM d)"
+
+/* Only asked after a miss, and only with TodoForeignTaskStatus 403: is the
+ * id some other user's task?  (Served by the tasks_id index.) */
+#define SQL_FOREIGN                                                     \
+    "SELECT 1 FROM tasks t WHERE t.id = CAST(%s AS uuid)"               \
+    " AND t.user_id <> %s LIMIT 1"
+
+/* The page and the total come from one statement: the count runs over the
+ * same filtered set, and the LEFT JOIN still yields the total (with NULL
+ * task columns) when the page is empty.  A NULL filter argument disables
+ * that filter; strpos() avoids LIKE's wildcards in q. */
+#define SQL_LIST_HEAD                                                   \
+    "WITH p AS NOT MATERIALIZED (SELECT CAST(%s AS text) AS uid,"       \
+    " CAST(%s AS boolean) AS done, lower(CAST(%s AS text)) AS q,"       \
+    " CAST(%s AS timestamptz) AS due_before,"                           \
+    " CAST(%s AS timestamptz) AS due_after,"                            \
+    " CAST(%s AS timestamptz) AS upd_since),"                           \
+    " m AS NOT MATERIALIZED (SELECT t.* FROM tasks t, p"                \
+    " WHERE t.user_id = p.uid"                                          \
+    " AND (p.done IS NULL OR t.completed = p.done)"                     \
+    " AND (p.q IS NULL OR strpos(lower(t.title), p.q) > 0"              \
+    " OR strpos(lower(t.description), p.q) > 0)"                        \
+    " AND (p.due_before IS NULL OR t.due_at < p.due_before)"            \
+    " AND (p.due_after IS NULL OR t.due_at > p.due_after)"              \
+    " AND (p.upd_since IS NULL OR t.updated_at >= p.upd_since))"        \
+    " SELECT c.total, " TASK_COLS                                       \
+    " FROM (SELECT count(*) AS total FROM m) AS c"                      \
+    " LEFT JOIN LATERAL (SELECT * FROM m ORDER BY "
+#define SQL_LIST_TAIL                                                   \
+    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS bigint)) AS t ON true"
+#define SQL_LIST(order) SQL_LIST_HEAD order SQL_LIST_TAIL
+
+/* Titles order by lower(title) in byte (code point) order, whatever the
+ * database's collation, so the order is the same on every installation
+ * and matches the tasks_user_title index. */
+#define TITLE_KEY "lower(title) COLLATE \"C\""
+
+static const todo_stmt_t stmts[TODO_STMT_COUNT] = {
+    [TODO_STMT_HEALTH]  = {"todo_health", "SELECT 1", 0},
+    [TODO_STMT_GET]     = {"todo_get", SQL_GET, 2},
+    [TODO_STMT_CREATE]  = {"todo_create", SQL_CREATE, 6},
+    [TODO_STMT_UPDATE]  = {"todo_update", SQL_UPDATE, 11},
+    [TODO_STMT_DELETE]  = {"todo_delete", SQL_DELETE, 3},
+    [TODO_STMT_FOREIGN] = {"todo_foreign", SQL_FOREIGN, 2},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_CREATED_DESC] =
+        {"todo_list_created_desc", SQL_LIST("created_at DESC, id DESC"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_CREATED_ASC] =
+        {"todo_list_created_asc", SQL_LIST("created_at, id"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_UPDATED_ASC] =
+        {"todo_list_updated_asc", SQL_LIST("updated_at, id"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_UPDATED_DESC] =
+        {"todo_list_updated_desc", SQL_LIST("updated_at DESC, id DESC"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_DUE_ASC] =
+        {"todo_list_due_asc", SQL_LIST("due_at ASC NULLS LAST, id"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_DUE_DESC] =
+        {"todo_list_due_desc",
+         SQL_LIST("due_at DESC NULLS LAST, id DESC"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_PRIORITY_ASC] =
+        {"todo_list_priority_asc", SQL_LIST("priority, id"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_PRIORITY_DESC] =
+        {"todo_list_priority_desc", SQL_LIST("priority DESC, id DESC"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_TITLE_ASC] =
+        {"todo_list_title_asc", SQL_LIST(TITLE_KEY ", id"), 8},
+    [TODO_STMT_LIST_FIRST + TODO_SORT_TITLE_DESC] =
+        {"todo_list_title_desc", SQL_LIST(TITLE_KEY " DESC, id DESC"), 8},
+};
+
+const todo_stmt_t *todo_sql_stmt(todo_stmt_e which)
+{
+    return (unsigned)which < TODO_STMT_COUNT ? &stmts[which] : NULL;
+}
+
+todo_stmt_e todo_sql_list_stmt(todo_sort_e sort)
+{
+    return (todo_stmt_e)(TODO_STMT_LIST_FIRST + sort);
+}
+
+static const char *flag(int on)
+{
+    return on ? "t" : "f";
+}
+
+const char **todo_sql_args_create(apr_pool_t *p, const char *user,
+                                  const todo_task_input_t *in)
+{
+    const char **a = apr_pcalloc(p, 6 * sizeof(*a));
+
+    a[0] = user;
+    a[1] = in->title;
+    a[2] = in->description;
+    a[3] = flag(in->completed);
+    a[4] = apr_itoa(p, in->priority);
+    a[5] = in->due_at;
+    return a;
+}
+
+const char **todo_sql_args_update(apr_pool_t *p, const char *user,
+                                  const char *id, const char *versions,
+                                  const todo_task_input_t *in, int toggle)
+{
+    const char **a = apr_pcalloc(p, 11 * sizeof(*a));
+    unsigned has = in ? in->present : 0;
+
+    a[0] = user;
+    a[1] = id;
+    a[2] = versions;
+    a[3] = (has & TODO_F_TITLE) ? in->title : NULL;
+    a[4] = flag(has & TODO_F_DESCRIPTION);
+    a[5] = (has & TODO_F_DESCRIPTION) ? in->description : NULL;
+    a[6] = flag(toggle);
+    a[7] = (has & TODO_F_COMPLETED) ? flag(in->completed) : NULL;
+    a[8] = (has & TODO_F_PRIORITY) ? apr_itoa(p, in->priority) : NULL;
+    a[9] = flag(has & TODO_F_DUE_AT);
+    a[10] = (has & TODO_F_DUE_AT) ? in->due_at : NULL;
+    return a;
+}
+
+const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
+                                  const char *id, const char *versions)
+{
+    const char **a = apr_pcalloc(p, 3 * sizeof(*a));
+
+    a[0] = user;
+    a[1] = id;
+    a[2] = versions;
+    return a;
+}
+
+const char **todo_sql_args_get(apr_pool_t *p, const char *user,
+                               const char *id)
+{
+    const char **a = apr_pcalloc(p, 2 * sizeof(*a));
+
+    a[0] = user;
+    a[1] = id;
+    return a;
+}
+
+const char **todo_sql_args_foreign(apr_pool_t *p, const char *user,
+                                   const char *id)
+{
+    const char **a = apr_pcalloc(p, 2 * sizeof(*a));
+
+    a[0] = id;
+    a[1] = user;
+    return a;
+}
+
+const char **todo_sql_args_list(apr_pool_t *p, const char *user,
+                                const todo_list_query_t *q)
+{
+    const char **a = apr_pcalloc(p, 8 * sizeof(*a));
+
+    a[0] = user;
+    a[1] = q->status == TODO_STATUS_ALL ? NULL
+         : flag(q->status == TODO_STATUS_COMPLETED);
+    a[2] = q->q;
+    a[3] = q->due_before;
+    a[4] = q->due_after;
+    a[5] = q->updated_since;
+    a[6] = apr_itoa(p, q->limit);
+    a[7] = apr_ltoa(p, q->offset);
+    return a;
+}
+
+const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st)
+{
+    size_t n = strlen(st->sql);
+    char *out = apr_palloc(p, n * 2 + 1), *o = out;
+    const char *s;
+    int i = 0;
+
+    for (s = st->sql; *s; s++) {
+        if (s[0] == '%' && s[1] == '%') {
+            *o++ = '%';
+            s++;
+        }
+        else if (s[0] == '%' && s[1] == 's') {
+            o += apr_snprintf(o, 12, "$%d", ++i);
+            s++;
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+int todo_sql_error_status(const char *message)
+{
+    if (!message) {
+        return 500;
+    }
+    if (strstr(message, "duplicate key") || strstr(message, "tasks_pkey")) {
+        return 409;
+    }
+    if (strstr(message, "check constraint")
+        || strstr(message, "out of range")
+        || strstr(message, "invalid input syntax")) {
+        return 400;
+    }
+    return 500;
+}

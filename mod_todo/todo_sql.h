@@ -1,0 +1,74 @@
+/* todo_sql: every SQL statement the module runs, with its mod_dbd label and
+ * argument order, in one place.  Free of httpd.
+ *
+ * Statements are prepared once per pooled connection by mod_dbd
+ * (ap_dbd_prepare); arguments are always bound, never spliced into SQL.
+ * apr_dbd's pgsql driver binds every "%s" as varchar, hence the CASTs.
+ * Each request is one statement, one round trip: writes report through
+ * CTEs whether the row existed, so 404 and 412 need no second query.
+ */
+#ifndef TODO_SQL_H
+#define TODO_SQL_H
+
+#include <apr_pools.h>
+#include "todo_query.h"
+#include "todo_task.h"
+
+typedef enum {
+    TODO_STMT_HEALTH = 0,
+    TODO_STMT_GET,
+    TODO_STMT_CREATE,
+    TODO_STMT_UPDATE,
+    TODO_STMT_DELETE,
+    TODO_STMT_FOREIGN,
+    TODO_STMT_LIST_FIRST,      /* one list statement per sort order */
+    TODO_STMT_COUNT = TODO_STMT_LIST_FIRST + TODO_SORT_COUNT
+} todo_stmt_e;
+
+typedef struct {
+    const char *label;         /* lower case: the driver PREPAREs it */
+    const char *sql;           /* apr_dbd syntax: %s placeholders */
+    int nargs;
+} todo_stmt_t;
+
+const todo_stmt_t *todo_sql_stmt(todo_stmt_e which);
+todo_stmt_e todo_sql_list_stmt(todo_sort_e sort);
+
+/* Columns of a task row, in the order every task statement returns them.
+ * GET, CREATE return exactly these; UPDATE and LIST put one extra column
+ * first (found / total), DELETE returns (found, deleted). */
+enum {
+    TODO_COL_ID = 0, TODO_COL_USER_ID, TODO_COL_TITLE, TODO_COL_DESCRIPTION,
+    TODO_COL_COMPLETED, TODO_COL_COMPLETED_AT, TODO_COL_PRIORITY,
+    TODO_COL_DUE_AT, TODO_COL_CREATED_AT, TODO_COL_UPDATED_AT,
+    TODO_COL_VERSION, TODO_COL_COUNT
+};
+
+/* Argument vectors (NULL entries bind SQL NULL).  Each returns an array of
+ * todo_sql_stmt(..)->nargs strings allocated in p. */
+const char **todo_sql_args_create(apr_pool_t *p, const char *user,
+                                  const todo_task_input_t *in);
+/* toggle: flip completed (PATCH .../complete without a body).
+ * versions: from todo_util_if_match_versions (NULL: no If-Match). */
+const char **todo_sql_args_update(apr_pool_t *p, const char *user,
+                                  const char *id, const char *versions,
+                                  const todo_task_input_t *in, int toggle);
+const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
+                                  const char *id, const char *versions);
+const char **todo_sql_args_get(apr_pool_t *p, const char *user,
+                               const char *id);
+const char **todo_sql_args_foreign(apr_pool_t *p, const char *user,
+                                   const char *id);
+const char **todo_sql_args_list(apr_pool_t *p, const char *user,
+                                const todo_list_query_t *q);
+
+/* The statement in PostgreSQL's own syntax ($1, $2, ...), as the driver
+ * sends it; used by the benchmark to give pgbench the very same SQL. */
+const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st);
+
+/* Classify a PostgreSQL error message after a failed statement:
+ * 400 for a check constraint or bad value, 409 for a unique violation,
+ * 500 for anything else. */
+int todo_sql_error_status(const char *message);
+
+#endif

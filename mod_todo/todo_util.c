@@ -1,0 +1,522 @@
+/* todo_util: small pure helpers shared by the core (text, time, ids, ETags).
+ * Free of httpd: only APR and the C library. */
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include "todo_util.h"
+
+/* ------------------------------------------------------------------ ids */
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int todo_util_is_uuid(const char *s)
+{
+    int i;
+
+    if (s == NULL) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return 0;
+            }
+        }
+        else if (hex_value(c) < 0) {
+            /* Also stops at the NUL of a short string. */
+            return 0;
+        }
+    }
+    return s[36] == '\0';
+}
+
+/* ----------------------------------------------------------------- UTF-8 */
+
+/* Decode one code point from the n (> 0) bytes at s.  Returns the bytes it
+ * takes (1-4), or 0 when they are not well-formed UTF-8 (RFC 3629): the
+ * ranges of the second byte below are what rule out overlong forms,
+ * surrogates and code points above U+10FFFF. */
+static apr_size_t utf8_decode(const unsigned char *s, apr_size_t n,
+                              apr_uint32_t *cp)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    apr_size_t len, i;
+    apr_uint32_t v;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c < 0xC2) {              /* stray continuation or overlong C0/C1 */
+        return 0;
+    }
+    if (c < 0xE0) {
+        len = 2;
+        v = c & 0x1F;
+    }
+    else if (c < 0xF0) {
+        len = 3;
+        v = c & 0x0F;
+        if (c == 0xE0) {
+            lo = 0xA0;           /* overlong below U+0800 */
+        }
+        else if (c == 0xED) {
+            hi = 0x9F;           /* U+D800-DFFF surrogates */
+        }
+    }
+    else if (c < 0xF5) {
+        len = 4;
+        v = c & 0x07;
+        if (c == 0xF0) {
+            lo = 0x90;           /* overlong below U+10000 */
+        }
+        else if (c == 0xF4) {
+            hi = 0x8F;           /* above U+10FFFF */
+        }
+    }
+    else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return len;
+}
+
+long todo_util_utf8_length(const char *s, apr_size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t i = 0;
+    long count = 0;
+
+    while (i < n) {
+        apr_uint32_t cp;
+        apr_size_t k;
+
+        if (u[i] < 0x80) {       /* the common case: no decoding needed */
+            i++;
+            count++;
+            continue;
+        }
+        k = utf8_decode(u + i, n - i, &cp);
+        if (k == 0) {
+            return -1;
+        }
+        i += k;
+        count++;
+    }
+    return count;
+}
+
+static int is_white_space(apr_uint32_t cp)
+{
+    switch (cp) {
+    case 0x0020: case 0x0085: case 0x00A0: case 0x1680:
+    case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+        return 1;
+    }
+    return (cp >= 0x0009 && cp <= 0x000D) || (cp >= 0x2000 && cp <= 0x200A);
+}
+
+int todo_util_is_blank(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t n, i = 0;
+
+    if (s == NULL) {
+        return 1;
+    }
+    n = strlen(s);
+
+    while (i < n) {
+        apr_uint32_t cp;
+        apr_size_t k = utf8_decode(u + i, n - i, &cp);
+
+        /* Invalid UTF-8 is something, not nothing: not blank. */
+        if (k == 0 || !is_white_space(cp)) {
+            return 0;
+        }
+        i += k;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ time */
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* n decimal digits at s as a number, or -1 when one of them is not a digit
+ * (a NUL included, so a short string never reads past its end). */
+static int digits(const char *s, int n)
+{
+    int v = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* The end of the date-time at s (time-secfrac and time-offset included),
+ * or NULL when s does not start with one. */
+static const char *rfc3339_scan(const char *s)
+{
+    int year, mon, day, hour, min, sec, frac = 0;
+    const char *z;
+
+    /* full-date "T" partial-time: fixed positions up to the seconds. */
+    year = digits(s, 4);
+    if (year < 1 || s[4] != '-' || (mon = digits(s + 5, 2)) < 1 || mon > 12
+        || s[7] != '-' || (day = digits(s + 8, 2)) < 1
+        || day > days_in_month(year, mon)
+        || (s[10] != 'T' && s[10] != 't')
+        || (hour = digits(s + 11, 2)) < 0 || hour > 23 || s[13] != ':'
+        || (min = digits(s + 14, 2)) < 0 || min > 59 || s[16] != ':'
+        || (sec = digits(s + 17, 2)) < 0 || sec > 60) {
+        return NULL;
+    }
+    z = s + 19;
+    if (*z == '.') {
+        for (z++; *z >= '0' && *z <= '9'; z++) {
+            frac++;
+        }
+        if (frac < 1 || frac > 9) {
+            return NULL;
+        }
+    }
+    /* time-offset */
+    if (*z == 'Z' || *z == 'z') {
+        return z + 1;
+    }
+    if (*z == '+' || *z == '-') {
+        int oh = digits(z + 1, 2), om;
+
+        if (oh < 0 || oh > 23 || z[3] != ':'
+            || (om = digits(z + 4, 2)) < 0 || om > 59) {
+            return NULL;
+        }
+        return z + 6;
+    }
+    return NULL;
+}
+
+int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
+                            const char **normalized)
+{
+    const char *end;
+    apr_size_t len;
+    char *out;
+
+    if (s == NULL || (end = rfc3339_scan(s)) == NULL || *end != '\0') {
+        return -1;
+    }
+    if (normalized != NULL) {
+        /* Upper-case T and Z: the only variation RFC 3339 allows here that
+         * PostgreSQL might not take. */
+        len = (apr_size_t)(end - s);
+        out = apr_pstrmemdup(p, s, len);
+        out[10] = 'T';
+        if (out[len - 1] == 'z') {
+            out[len - 1] = 'Z';
+        }
+        *normalized = out;
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 -> civil date, for the proleptic Gregorian
+ * calendar (H. Hinnant's algorithm): no gmtime_r, no time_t range limits. */
+static void civil_from_days(apr_int64_t z, int *y, int *m, int *d)
+{
+    apr_int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put_digits(char *out, long v, int n)
+{
+    while (n-- > 0) {
+        out[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in microseconds since
+ * the epoch: the range a 4-digit year can show. */
+#define TS_MIN (-62167219200LL * APR_USEC_PER_SEC)
+#define TS_END (253402300800LL * APR_USEC_PER_SEC)
+
+void todo_util_format_time(char *out, apr_time_t t)
+{
+    apr_int64_t secs, days, sod;
+    long usec;
+    int y, m, d;
+
+    if (t < TS_MIN) {
+        t = TS_MIN;
+    }
+    else if (t >= TS_END) {
+        t = TS_END - 1;
+    }
+    /* Floor division: a time before 1970 still has 0-999999 microseconds. */
+    secs = t / APR_USEC_PER_SEC;
+    usec = (long)(t % APR_USEC_PER_SEC);
+    if (usec < 0) {
+        usec += APR_USEC_PER_SEC;
+        secs--;
+    }
+    days = secs / 86400;
+    sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &m, &d);
+    memcpy(out, "0000-00-00T00:00:00.000000Z", TODO_UTIL_TS_LEN);
+    put_digits(out, y, 4);
+    put_digits(out + 5, m, 2);
+    put_digits(out + 8, d, 2);
+    put_digits(out + 11, (long)(sod / 3600), 2);
+    put_digits(out + 14, (long)(sod / 60 % 60), 2);
+    put_digits(out + 17, (long)(sod % 60), 2);
+    put_digits(out + 20, usec, 6);
+}
+
+/* ----------------------------------------------------------------- ETags */
+
+/* Decimal form of v into out (>= 21 bytes); returns its length. */
+static apr_size_t int64_decimal(char *out, apr_int64_t v)
+{
+    char tmp[20];
+    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v;
+    apr_size_t n = 0, len = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    while (n > 0) {
+        out[len++] = tmp[--n];
+    }
+    out[len] = '\0';
+    return len;
+}
+
+void todo_util_etag_write(char *out, apr_int64_t version)
+{
+    apr_size_t n;
+
+    out[0] = '"';
+    n = int64_decimal(out + 1, version);
+    out[n + 1] = '"';
+    out[n + 2] = '\0';
+}
+
+/* One element of an If-Match / If-None-Match list (RFC 9110 8.8.3):
+ *   "*"  or  [ "W/" ] DQUOTE *etagc DQUOTE
+ * separated by commas with optional blanks; empty elements are allowed. */
+typedef enum { ETAG_END, ETAG_STAR, ETAG_TAG, ETAG_BAD } etag_kind_e;
+
+typedef struct {
+    int weak;
+    const char *opaque;        /* between the quotes */
+    apr_size_t len;
+} etag_t;
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Read the next element at *sp and advance past it and its comma. */
+static etag_kind_e etag_next(const char **sp, etag_t *tag)
+{
+    const char *s = *sp;
+    etag_kind_e kind;
+
+    while (is_ows(*s) || *s == ',') {
+        s++;
+    }
+    if (*s == '\0') {
+        *sp = s;
+        return ETAG_END;
+    }
+    tag->weak = 0;
+    if (*s == '*') {
+        kind = ETAG_STAR;
+        s++;
+    }
+    else {
+        const char *q;
+
+        if (s[0] == 'W' && s[1] == '/') {
+            tag->weak = 1;
+            s += 2;
+        }
+        if (*s != '"' || (q = strchr(s + 1, '"')) == NULL) {
+            return ETAG_BAD;
+        }
+        tag->opaque = s + 1;
+        tag->len = (apr_size_t)(q - s - 1);
+        kind = ETAG_TAG;
+        s = q + 1;
+    }
+    while (is_ows(*s)) {
+        s++;
+    }
+    if (*s != ',' && *s != '\0') {
+        return ETAG_BAD;
+    }
+    *sp = s;
+    return kind;
+}
+
+int todo_util_if_none_match(const char *header, apr_int64_t version)
+{
+    char ours[24];
+    apr_size_t len;
+    etag_t tag;
+    etag_kind_e kind;
+
+    if (header == NULL) {
+        return 0;
+    }
+    len = int64_decimal(ours, version);
+    while ((kind = etag_next(&header, &tag)) != ETAG_END) {
+        if (kind == ETAG_STAR) {
+            return 1;
+        }
+        if (kind == ETAG_BAD) {
+            /* Unparseable: no match, so the client just gets the body. */
+            return 0;
+        }
+        /* Weak comparison: the W/ prefix does not matter. */
+        if (tag.len == len && memcmp(tag.opaque, ours, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when the n bytes at s are the decimal form we write for a positive
+ * int64 version: digits only, no leading zero, no overflow. */
+static int is_version_text(const char *s, apr_size_t n)
+{
+    static const char max[] = "9223372036854775807";
+    apr_size_t i;
+
+    if (n == 0 || n > sizeof(max) - 1 || s[0] == '0') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    return n < sizeof(max) - 1 || memcmp(s, max, n) <= 0;
+}
+
+const char *todo_util_if_match_versions(apr_pool_t *p, const char *header)
+{
+    const char *s = header;
+    char *out, *o;
+    etag_t tag;
+    etag_kind_e kind;
+
+    if (header == NULL) {
+        return NULL;
+    }
+    /* Every version written is copied from the header and takes at least
+     * 3 bytes there ("N" plus a comma or the end), so this is enough. */
+    o = out = apr_palloc(p, strlen(header) + 3);
+    *o++ = '{';
+    while ((kind = etag_next(&s, &tag)) != ETAG_END) {
+        if (kind == ETAG_STAR) {
+            return NULL;
+        }
+        if (kind == ETAG_BAD) {
+            /* A precondition we cannot read must not let a write through. */
+            return "{}";
+        }
+        /* Strong comparison: a weak tag never matches. */
+        if (!tag.weak && is_version_text(tag.opaque, tag.len)) {
+            if (o > out + 1) {
+                *o++ = ',';
+            }
+            memcpy(o, tag.opaque, tag.len);
+            o += tag.len;
+        }
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+/* ------------------------------------------------------------ media type */
+
+int todo_util_is_json_media_type(const char *content_type)
+{
+    static const char json[] = "application/json";
+    const char *s = content_type;
+
+    if (s == NULL) {
+        return 0;
+    }
+    while (is_ows(*s)) {
+        s++;
+    }
+    if (strncasecmp(s, json, sizeof(json) - 1) != 0) {
+        return 0;
+    }
+    s += sizeof(json) - 1;
+    while (is_ows(*s)) {
+        s++;
+    }
+    return *s == '\0' || *s == ';';
+}

@@ -1,0 +1,227 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/serve.sh, scripts/test.sh and bench/run.sh.
+#
+# Layout of the working area (TODO_HOME, default /var/tmp/mod_todo):
+#   src/      a copy of this checkout (what git tracks plus untracked files)
+#   build/    the autotools build (out of tree)
+#   pg/       the private PostgreSQL cluster (data/, socket, log)
+#   httpd/    the Apache instance (conf, logs, pid)
+# Servers run as an unprivileged user (TODO_USER, default "modtodo"),
+# because initdb, postgres and Apache::Test refuse to run as root.
+
+set -o errexit -o nounset -o pipefail
+
+TODO_USER=${TODO_USER:-modtodo}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages needed to build, serve and test.  bench/run.sh adds its own.
+TODO_PACKAGES=(
+  build-essential autoconf automake libtool pkg-config git ca-certificates
+  apache2 apache2-dev libaprutil1-dbd-pgsql
+  libjansson-dev libjwt-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
+  postgresql postgresql-contrib sqitch libdbd-pg-perl
+  libapache2-mod-perl2 libwww-perl libjson-perl libjson-xs-perl
+  libjson-validator-perl libyaml-libyaml-perl
+  curl procps
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Run a command as root (directly, or through sudo for a developer).
+as_root() {
+  if is_root; then "$@"; else sudo "$@"; fi
+}
+
+# Install what is missing from the given package list; apt-get update first.
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends "${missing[@]}"
+  # Debian starts the packaged servers; ours run privately, so stop those.
+  as_root systemctl stop apache2 postgresql >/dev/null 2>&1 || true
+}
+
+# Node.js for the Better Auth interop test: keep an existing node (e.g.
+# NodeSource's, which bundles npm), otherwise take Debian's.
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  ensure_packages nodejs npm
+}
+
+# The unprivileged account the servers run as; as a normal user, yourself.
+ensure_user() {
+  if ! is_root; then
+    TODO_USER=$(id -un)
+    return 0
+  fi
+  id "$TODO_USER" >/dev/null 2>&1 && return 0
+  say "creating system user $TODO_USER"
+  useradd --system --user-group --home-dir /var/lib/"$TODO_USER" \
+    --create-home --shell /usr/sbin/nologin "$TODO_USER"
+}
+
+# Run a command as TODO_USER with a clean, predictable environment.
+as_user() {
+  local home
+  home=$(getent passwd "$TODO_USER" | cut -d: -f6)
+  if is_root; then
+    runuser -u "$TODO_USER" -- env HOME="$home" PATH="$PATH" LANG=C.UTF-8 \
+      TODO_HOME="$TODO_HOME" "$@"
+  else
+    env LANG=C.UTF-8 TODO_HOME="$TODO_HOME" "$@"
+  fi
+}
+
+# Make TODO_HOME and hand it to TODO_USER.
+prepare_home() {
+  mkdir -p "$TODO_HOME"
+  if is_root; then chown "$TODO_USER": "$TODO_HOME"; fi
+  chmod 0755 "$TODO_HOME"
+}
+
+# Copy the checkout into $TODO_HOME/src: what git tracks or would track
+# (untracked, not ignored files included), so local edits are tested too.
+stage_tree() {
+  local dest=$TODO_HOME/src
+  as_user rm -rf "$dest"
+  as_user mkdir -p "$dest"
+  if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$TOP" && git -c safe.directory='*' ls-files -z -co --exclude-standard \
+      | xargs -0 -r -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' _ {} \
+      | tar --null -T - -cf -) | as_user tar -xf - -C "$dest"
+  else
+    (cd "$TOP" && tar --exclude=./.git --exclude=node_modules -cf - .) \
+      | as_user tar -xf - -C "$dest"
+  fi
+}
+
+# autotools build in $TODO_HOME/build; incremental when run again.
+build_tree() {
+  local src=$TODO_HOME/src build=$TODO_HOME/build
+  say "building (autoreconf, configure, make) in $build"
+  as_user sh -c "cd '$src' && autoreconf -fi >/dev/null 2>&1 || autoreconf -fi"
+  as_user mkdir -p "$build"
+  if [ ! -f "$build/Makefile" ]; then
+    as_user sh -c "cd '$build' && '$src/configure' --quiet"
+  fi
+  as_user make -C "$build" -j"$(nproc)" >/dev/null \
+    || as_user make -C "$build" # again, verbosely, to show the error
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks; we just ask).
+free_port() {
+  perl -MIO::Socket::INET -e \
+    'my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+       Listen => 1, ReuseAddr => 1) or die "$!\n"; print $s->sockport, "\n"'
+}
+
+port_is_free() {
+  perl -MIO::Socket::INET -e \
+    'exit(IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+       Listen => 1, ReuseAddr => 1) ? 0 : 1)' "$1"
+}
+
+pg_bindir() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$d/initdb" ] || die "PostgreSQL server binaries not found"
+  echo "$d"
+}
+
+# pg_init DIR PORT: a private cluster in DIR (created once) on 127.0.0.1.
+# The role "todo_app" is what mod_todo connects as (password in
+# DIR/app.password); the cluster's owner deploys the schema.
+pg_init() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bindir)
+  as_user mkdir -p "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    say "creating PostgreSQL cluster in $dir/data"
+    # The owner connects over the private socket as itself (peer); the
+    # app role over TCP with a password.
+    as_user "$bin/initdb" -D "$dir/data" --encoding=UTF8 --locale=C.UTF-8 \
+      --auth-local=peer --auth-host=scram-sha-256 -U "$TODO_USER" >/dev/null
+    as_user sh -c "umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > '$dir/app.password'"
+    as_user sh -c "cat >> '$dir/data/postgresql.conf'" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+log_min_messages = warning
+lc_messages = 'C'
+CONF
+  fi
+  echo "$port" | as_user tee "$dir/port" >/dev/null
+}
+
+pg_start() {
+  local dir=$1 bin port
+  bin=$(pg_bindir)
+  port=$(cat "$dir/port")
+  if as_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    return 0
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$port"
+  as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-p $port" start >/dev/null
+}
+
+pg_stop() {
+  local dir=$1 bin
+  bin=$(pg_bindir)
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  as_user "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# psql as the cluster owner over the private socket.
+pg_psql() {
+  local dir=$1; shift
+  as_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$(cat "$dir/port")" "$@"
+}
+
+# pg_database DIR DBNAME: create the database and the app role if needed.
+pg_database() {
+  local dir=$1 db=$2 pw
+  pw=$(cat "$dir/app.password")
+  pg_psql "$dir" -d postgres <<SQL
+SELECT 'CREATE DATABASE $db' WHERE NOT EXISTS
+  (SELECT FROM pg_database WHERE datname = '$db') \gexec
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'todo_app') THEN
+    CREATE ROLE todo_app LOGIN;
+  END IF;
+END \$\$;
+ALTER ROLE todo_app PASSWORD '$pw';
+SQL
+}
+
+# Deploy the sqitch project to DB and give the app role what it needs.
+schema_deploy() {
+  local dir=$1 db=$2
+  as_user sh -c "cd '$TODO_HOME/src/sql' && sqitch --quiet deploy \
+    'db:pg://$TODO_USER@/$db?host=$dir&port=$(cat "$dir/port")'"
+  pg_grant "$dir" "$db"
+}
+
+pg_grant() {
+  pg_psql "$1" -d "$2" -c \
+    'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app'
+}
+
+# DBDParams for mod_dbd (libpq keywords).
+dbd_params() {
+  local dir=$1 db=$2
+  printf 'host=127.0.0.1 port=%s dbname=%s user=todo_app password=%s connect_timeout=3' \
+    "$(cat "$dir/port")" "$db" "$(cat "$dir/app.password")"
+}

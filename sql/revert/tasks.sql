@@ -1,0 +1,7 @@
+-- Revert mod_todo:tasks from pg
+
+BEGIN;
+
+DROP TABLE tasks;
+
+COMMIT;
