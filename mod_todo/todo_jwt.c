@@ -380,7 +380,8 @@ static EVP_PKEY *todo_jwt_jwk_rsa(apr_pool_t *p, json_t *jwk)
     BIGNUM *bn = NULL, *be = NULL;
     EVP_PKEY *pkey = NULL;
 
-    if (todo_jwt_jwk_bytes(p, jwk, "n", &n) || todo_jwt_jwk_bytes(p, jwk, "e", &e))
+    if (todo_jwt_jwk_bytes(p, jwk, "n", &n)
+        || todo_jwt_jwk_bytes(p, jwk, "e", &e))
         return NULL;
     bn = BN_bin2bn(n.data, (int)n.len, NULL);
     be = BN_bin2bn(e.data, (int)e.len, NULL);
@@ -466,7 +467,8 @@ static int todo_jwt_jwk_add(todo_jwt_keyset_t *ks, apr_pool_t *tmp,
                             json_t *jwk)
 {
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
-    json_t *kid = json_object_get(jwk, "kid"), *alg = json_object_get(jwk, "alg");
+    json_t *kid = json_object_get(jwk, "kid");
+    json_t *alg = json_object_get(jwk, "alg");
     EVP_PKEY *pkey = NULL;
     const char *reason;
     unsigned algs;
@@ -550,9 +552,12 @@ int todo_jwt_keyset_supports(const todo_jwt_keyset_t *ks, todo_alg_e alg)
 
     if (ks == NULL || (int)alg < 0 || alg >= TODO_ALG_COUNT)
         return 0;
-    for (i = 0; i < ks->keys->nelts; i++)
-        if (APR_ARRAY_IDX(ks->keys, i, todo_jwt_key_t).algs & TODO_ALG_BIT(alg))
+    for (i = 0; i < ks->keys->nelts; i++) {
+        const todo_jwt_key_t *k = &APR_ARRAY_IDX(ks->keys, i, todo_jwt_key_t);
+
+        if (k->algs & TODO_ALG_BIT(alg))
             return 1;
+    }
     return 0;
 }
 

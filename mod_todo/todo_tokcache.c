@@ -24,7 +24,7 @@
 typedef struct {
     unsigned char hash[TODO_TOKCACHE_HASH_LEN];
     apr_int64_t deadline;
-    apr_uint64_t stamp;         /* insertion order within the stripe; 0: free */
+    apr_uint64_t stamp;         /* insertion order in the stripe; 0: free */
     unsigned char user_len;
     char user[TODO_JWT_MAX_USER + 1];
 } todo_tokcache_entry_t;
@@ -112,7 +112,8 @@ int todo_tokcache_get(todo_tokcache_t *c, const char *token, apr_size_t len,
     unsigned bucket;
     int hit = 0;
 
-    if (c->nbuckets == 0 || token == NULL || !todo_tokcache_hash(token, len, md))
+    if (c->nbuckets == 0 || token == NULL
+        || !todo_tokcache_hash(token, len, md))
         return 0;
     bucket = todo_tokcache_bucket(c, md);
     st = todo_tokcache_stripe(c, bucket);

@@ -164,8 +164,8 @@ static const char *claims(apr_int64_t exp)
 
 static const char *ed_token(const char *kid, const char *payload)
 {
-    const char *h = kid ? apr_psprintf(pool, "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}",
-                                       kid)
+    const char *h = kid ? apr_psprintf(pool, "{\"alg\":\"EdDSA\",\"kid\":"
+                                       "\"%s\"}", kid)
                         : "{\"alg\":\"EdDSA\"}";
 
     return sign_ed25519(ed_priv, input_of(h, payload));
@@ -1020,8 +1020,8 @@ static void test_crit_and_ignored_headers(void **state)
      * the token is signed by the attacker's own key. */
     assert_non_null(evil);
     assert_int_equal(EVP_PKEY_get_raw_public_key(evil, raw, &rawlen), 1);
-    jwk = apr_psprintf(pool, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}",
-                       b64url(raw, rawlen));
+    jwk = apr_psprintf(pool, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+                       "\"x\":\"%s\"}", b64url(raw, rawlen));
     h = apr_psprintf(pool, "{\"alg\":\"EdDSA\",\"jwk\":%s,"
                      "\"jku\":\"http://127.0.0.1:1/jwks\","
                      "\"x5u\":\"http://127.0.0.1:1/x5u\"}", jwk);
@@ -1057,7 +1057,8 @@ static void test_ecdsa_shapes(void **state)
     memcpy(longer + 1, sig, 64);
     bad(replace_segment(t, 2, b64url(longer, 65)), ks_pem, "bad signature");
     /* DER, as OpenSSL would emit it: not what JWS specifies. */
-    ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
+    ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL),
+                   BN_bin2bn(sig + 32, 32, NULL));
     derlen = i2d_ECDSA_SIG(es, &der);
     assert_true(derlen > 0);
     bad(replace_segment(t, 2, b64url(der, (size_t)derlen)), ks_pem,
@@ -1412,8 +1413,8 @@ static void test_jwks_rsa(void **state)
                      "small"), ks);
     /* Padded base64 in n is not base64url. */
     assert_non_null(load_jwks(ks, &added,
-                              with(jwk_of("rsa-1"), "e", json_string("AQAB==")),
-                              NULL));
+                              with(jwk_of("rsa-1"), "e",
+                                   json_string("AQAB==")), NULL));
 }
 
 /* ---------------------------------------------------------------- run */

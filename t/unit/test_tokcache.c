@@ -217,10 +217,10 @@ static void test_threads(void **state)
         assert_int_equal(apr_thread_create(&th[i], NULL, worker, &w[i], pool),
                          APR_SUCCESS);
     }
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 4; i++)
         apr_thread_join(&rv, th[i]);
+    for (i = 0; i < 4; i++)
         assert_int_equal(w[i].errors, 0);
-    }
 }
 
 int main(void)
