@@ -81,6 +81,9 @@ const char *todo_auth_build(apr_pool_t *p, const todo_dir_cfg *c,
         a->remote = todo_jwks_remote_make(p, c->jwks_url,
                                           apr_time_from_sec(refresh),
                                           JWKS_TIMEOUT);
+        if (!a->remote) {
+            return "TodoJWKSURL: cannot set up the JWKS cache";
+        }
     }
     a->cache = todo_tokcache_make(p, TOKEN_CACHE_ENTRIES);
     *out = a;
@@ -157,36 +160,40 @@ static int keys_unavailable(request_rec *r, todo_req_t *q)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* Verify against the static keys and, if configured, the JWKS URL; on an
- * unknown kid the JWKS is refetched (rate-limited) and tried once more. */
+/* Verify against the static keys and, if configured, the JWKS URL's set;
+ * a token naming an unknown kid makes us refetch the JWKS (rate-limited)
+ * and try once more -- that is how a key rotation reaches us. */
 static todo_jwt_status_e verify(request_rec *r, const todo_auth_t *a,
                                 const char *token, todo_jwt_result_t *res,
                                 const char **reason, int *unavailable)
 {
-    const todo_jwt_keyset_t *sets[2];
+    const todo_jwt_keyset_t *sets[2] = { a->keys, NULL };
     apr_int64_t now = apr_time_sec(apr_time_now());
+    const char *err = NULL;
     todo_jwt_status_e st;
-    int refresh;
 
-    sets[0] = a->keys;
-    sets[1] = NULL;
+    if (a->remote) {
+        sets[1] = todo_jwks_remote_acquire(a->remote, 0, &err);
+    }
     st = todo_jwt_verify(r->pool, token, strlen(token), &a->policy, sets, 2,
                          now, res, reason);
-    for (refresh = 0; a->remote && st == TODO_JWT_UNKNOWN_KID
-                      && refresh < 2; refresh++) {
-        const char *err = NULL;
-
-        sets[1] = todo_jwks_remote_acquire(a->remote, refresh, &err);
-        if (!sets[1]) {
-            todo_rlog(r, APLOG_WARNING, 0, 0102, "JWKS unavailable: %s",
-                      err ? err : "unknown error");
-            *reason = "signing keys unavailable";
-            *unavailable = 1;
-            return TODO_JWT_UNKNOWN_KID;
+    if (a->remote && st == TODO_JWT_UNKNOWN_KID) {
+        if (sets[1]) {
+            todo_jwks_remote_release(a->remote, sets[1]);
         }
+        sets[1] = todo_jwks_remote_acquire(a->remote, 1, &err);
         st = todo_jwt_verify(r->pool, token, strlen(token), &a->policy,
                              sets, 2, now, res, reason);
+    }
+    if (sets[1]) {
         todo_jwks_remote_release(a->remote, sets[1]);
+    }
+    else if (a->remote && st != TODO_JWT_OK) {
+        /* The JWKS never loaded: we cannot tell a good token from a bad
+         * one, and that is our failure, not the client's. */
+        todo_rlog(r, APLOG_WARNING, 0, 0102, "JWKS unavailable: %s",
+                  err ? err : "unknown error");
+        *unavailable = 1;
     }
     return st;
 }

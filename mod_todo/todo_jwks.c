@@ -264,10 +264,21 @@ unsigned todo_jwks_remote_fetches(const todo_jwks_remote_t *r)
 {
     unsigned n;
 
-    /* The mutex is not const, but reading under it is what makes the
-     * count exact while other threads fetch. */
+    /* Under the mutex: another thread may be counting a fetch. */
     apr_thread_mutex_lock(r->mutex);
     n = r->fetches;
+    apr_thread_mutex_unlock(r->mutex);
+    return n;
+}
+
+unsigned todo_jwks_remote_sets(const todo_jwks_remote_t *r)
+{
+    const todo_jwks_set_t *s;
+    unsigned n = 0;
+
+    apr_thread_mutex_lock(r->mutex);
+    for (s = r->sets; s; s = s->next)
+        n++;
     apr_thread_mutex_unlock(r->mutex);
     return n;
 }

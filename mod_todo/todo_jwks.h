@@ -32,4 +32,8 @@ void todo_jwks_remote_release(todo_jwks_remote_t *r,
 /* For tests and diagnostics: how many fetches were attempted. */
 unsigned todo_jwks_remote_fetches(const todo_jwks_remote_t *r);
 
+/* For tests and diagnostics: how many key sets are alive (the current one
+ * plus replaced ones still referenced by some caller). */
+unsigned todo_jwks_remote_sets(const todo_jwks_remote_t *r);
+
 #endif

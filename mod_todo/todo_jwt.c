@@ -326,18 +326,21 @@ const char *todo_jwt_keyset_add_pem(todo_jwt_keyset_t *ks, const char *pem,
         return reason;
     if (kid && !todo_jwt_kid_valid(kid, strlen(kid)))
         return "key id must be 1 to 256 bytes";
+    /* Failures are reported by reason; keep them out of the thread's
+     * OpenSSL error queue, which other code reads. */
     ERR_set_mark();
     /* Structure NULL: both SubjectPublicKeyInfo and PKCS#1 "RSA PUBLIC
      * KEY" are accepted. */
     dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL,
                                          EVP_PKEY_PUBLIC_KEY, NULL, NULL);
-    if (dctx == NULL || !OSSL_DECODER_from_data(dctx, &data, &dlen))
+    if (dctx == NULL || !OSSL_DECODER_from_data(dctx, &data, &dlen)) {
+        EVP_PKEY_free(pkey);
         pkey = NULL;
+    }
     OSSL_DECODER_CTX_free(dctx);
+    reason = "not a PEM public key";
+    algs = pkey ? todo_jwt_key_algs(ks->pool, pkey, &reason) : 0;
     ERR_pop_to_mark();
-    if (pkey == NULL)
-        return "not a PEM public key";
-    algs = todo_jwt_key_algs(ks->pool, pkey, &reason);
     if (algs == 0) {
         EVP_PKEY_free(pkey);
         return reason;
