@@ -27,6 +27,24 @@ static void meta_of(request_rec *r, todo_meta_t *m, char *ts)
     m->timestamp = ts;
 }
 
+/* The request id and CORS headers, again if they were lost.  The header
+ * parser sets them in err_headers_out, and they survive the error pages
+ * httpd makes -- except when its input filter refuses a malformed body
+ * (bad chunking) and answers with ap_die() from inside our read: by the
+ * time that page reaches the JSON error filter both header tables have
+ * been emptied (seen with httpd 2.4.71). */
+static void error_headers(request_rec *r)
+{
+    todo_req_t *q = todo_req_get(r);
+
+    if (!q || apr_table_get(r->headers_out, "X-Request-Id")
+        || apr_table_get(r->err_headers_out, "X-Request-Id")) {
+        return;
+    }
+    apr_table_setn(r->err_headers_out, "X-Request-Id", q->id);
+    todo_api_cors(r, q);
+}
+
 void todo_api_error_body(request_rec *r, todo_buf_t *b, int status,
                          const char *code, const char *message,
                          const apr_array_header_t *details)
@@ -34,6 +52,7 @@ void todo_api_error_body(request_rec *r, todo_buf_t *b, int status,
     char ts[TODO_UTIL_TS_LEN];
     todo_meta_t m;
 
+    error_headers(r);
     meta_of(r, &m, ts);
     todo_json_error(b, code ? code : todo_json_status_code(status),
                     message ? message : todo_json_status_message(status),
@@ -199,8 +218,12 @@ static int body_error(request_rec *r, int status)
     return send_error(r, status, NULL, NULL);
 }
 
-/* Read and validate a task body of the given kind.  Returns OK, or the
- * response was sent (DONE). */
+/* Read and validate a task body of the given kind.  Returns OK; DONE when
+ * the response was sent; AP_FILTER_ERROR when httpd's input filter met a
+ * malformed body (bad chunking) and already answered it, so that nothing
+ * more may be sent (a second response would replace the first one's
+ * headers, X-Request-Id and CORS among them).  The handler returns what
+ * task_done() makes of it. */
 static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
                      todo_task_input_t *in, int *has_body)
 {
@@ -210,6 +233,9 @@ static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
     apr_size_t len;
     int st = read_body(r, q, &body, &len);
 
+    if (st == AP_FILTER_ERROR) {
+        return st;
+    }
     if (st != OK) {
         body_error(r, st);
         return DONE;
@@ -227,6 +253,12 @@ static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
         return DONE;
     }
     return OK;
+}
+
+/* What the handler returns once task_body() did not return OK. */
+static int task_done(int st)
+{
+    return st == AP_FILTER_ERROR ? st : OK;
 }
 
 /* ------------------------------------------------------------- tasks */
@@ -337,8 +369,8 @@ static int create_task(request_rec *r, todo_req_t *q)
     todo_task_t t;
     int st;
 
-    if (task_body(r, q, TODO_BODY_CREATE, &in, NULL) != OK) {
-        return OK;
+    if ((st = task_body(r, q, TODO_BODY_CREATE, &in, NULL)) != OK) {
+        return task_done(st);
     }
     st = todo_dbd_run(r, TODO_STMT_CREATE,
                       todo_sql_args_create(r->pool, r->user, &in), 0, &rows);
@@ -416,10 +448,11 @@ static int write_task(request_rec *r, todo_req_t *q, const char *id,
 {
     todo_task_input_t in;
     int has_body = 1;
+    int st = task_body(r, q, kind, &in,
+                       kind == TODO_BODY_COMPLETE ? &has_body : NULL);
 
-    if (task_body(r, q, kind, &in,
-                  kind == TODO_BODY_COMPLETE ? &has_body : NULL) != OK) {
-        return OK;
+    if (st != OK) {
+        return task_done(st);
     }
     return update_task(r, q, id, has_body ? &in : NULL, !has_body);
 }

@@ -188,9 +188,14 @@ static todo_jwt_status_e verify(request_rec *r, const todo_auth_t *a,
     if (sets[1]) {
         todo_jwks_remote_release(a->remote, sets[1]);
     }
-    else if (a->remote && st != TODO_JWT_OK) {
-        /* The JWKS never loaded: we cannot tell a good token from a bad
-         * one, and that is our failure, not the client's. */
+    else if (a->remote && st != TODO_JWT_OK && res->alg < TODO_ALG_COUNT
+             && asymmetric(res->alg) && todo_jwt_reason_needs_keys(*reason)) {
+        /* The JWKS never loaded and the token failed for want of a key it
+         * may hold: we cannot tell a good token from a bad one, and that
+         * is our failure, not the client's.  A token that is malformed,
+         * of an algorithm not allowed, an HMAC one (a JWKS holds no
+         * secrets), or expired after a static key verified it, is refused
+         * whatever the JWKS holds: 401 as usual. */
         todo_rlog(r, APLOG_WARNING, 0, 0102, "JWKS unavailable: %s",
                   err ? err : "unknown error");
         *unavailable = 1;
@@ -200,14 +205,19 @@ static todo_jwt_status_e verify(request_rec *r, const todo_auth_t *a,
 
 static int authenticate(request_rec *r, todo_req_t *q)
 {
-    const todo_auth_t *a = q->cfg->auth;
+    const todo_auth_t *a = todo_cfg_auth(q->cfg, r->server);
     const char *token = bearer_token(r);
     const char *user = NULL, *reason = "invalid token";
     todo_jwt_result_t res;
     apr_int64_t now;
 
     if (!token) {
-        return unauthorized(r, q, "no bearer token", 0);
+        /* RFC 6750 section 3.1: no error code for a request without
+         * credentials or with another scheme; the log still says which. */
+        return unauthorized(r, q, apr_table_get(r->headers_in,
+                                                "Authorization")
+                                  ? "authorization scheme is not Bearer"
+                                  : "no bearer token", 0);
     }
     if (!*token) {
         return unauthorized(r, q, "empty token", 1);
@@ -230,6 +240,13 @@ static int authenticate(request_rec *r, todo_req_t *q)
         todo_tokcache_put(a->cache, token, strlen(token), user,
                           res.exp > APR_INT64_MAX - a->policy.leeway
                           ? APR_INT64_MAX : res.exp + a->policy.leeway);
+        todo_rlog(r, APLOG_DEBUG, 0, 0103, "token verified (%s%s%s) for "
+                  "user %s", todo_jwt_alg_name(res.alg),
+                  res.kid ? ", kid " : "", res.kid ? res.kid : "", user);
+    }
+    else {
+        todo_rlog(r, APLOG_DEBUG, 0, 0104, "token accepted from the cache "
+                  "for user %s", user);
     }
     r->user = (char *)user;
     r->ap_auth_type = "Bearer";

@@ -61,7 +61,18 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(page_max);
     MERGE_PTR(prefix);
     MERGE_PTR(auth);
+    MERGE_PTR(vauth);
     return n;
+}
+
+const todo_auth_t *todo_cfg_auth(const todo_dir_cfg *c, const server_rec *s)
+{
+    const todo_auth_t *a = NULL;
+
+    if (c->vauth && s->is_virtual) {
+        a = apr_hash_get(c->vauth, &s, sizeof(s));
+    }
+    return a ? a : c->auth;
 }
 
 int todo_cfg_foreign_status(const todo_dir_cfg *c)
@@ -210,18 +221,36 @@ static const char *add_secret(cmd_parms *cmd, todo_dir_cfg *c,
     return NULL;
 }
 
+/* The first "${NAME}" in s, or NULL.  httpd has replaced every defined
+ * variable by the time a directive sees its argument, so what is left is
+ * an undefined one. */
+static const char *undefined_variable(apr_pool_t *p, const char *s)
+{
+    const char *v, *e;
+
+    for (v = strstr(s, "${"); v; v = strstr(v + 1, "${")) {
+        for (e = v + 2; apr_isalnum(*e) || *e == '_'; e++)
+            ;
+        if (*e == '}' && e > v + 2) {
+            return apr_pstrmemdup(p, v, (apr_size_t)(e - v + 1));
+        }
+    }
+    return NULL;
+}
+
 static const char *set_secret(cmd_parms *cmd, void *dv, const char *arg)
 {
-    size_t n = strlen(arg);
+    const char *var = undefined_variable(cmd->temp_pool, arg);
 
-    /* httpd leaves an undefined ${VAR} in place; never take that literal
-     * text for a secret. */
-    if (n > 3 && arg[0] == '$' && arg[1] == '{' && arg[n - 1] == '}') {
+    /* httpd leaves an undefined ${VAR} in place, alone or inside a longer
+     * argument; never take that literal (and well known) text for a
+     * secret.  Name only the variable: the rest may be secret. */
+    if (var) {
         return dir_err(cmd, "%s is not defined (export it in the "
                        "environment of httpd, e.g. /etc/apache2/envvars)",
-                       arg);
+                       var);
     }
-    return add_secret(cmd, dv, arg, n);
+    return add_secret(cmd, dv, arg, strlen(arg));
 }
 
 static const char *set_secret_file(cmd_parms *cmd, void *dv, const char *arg)
@@ -607,8 +636,60 @@ static int make_verifier(apr_pool_t *pconf, server_rec *s,
     return OK;
 }
 
+static int same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether two effective configurations make the same verifier. */
+static int same_auth(const todo_dir_cfg *a, const todo_dir_cfg *b)
+{
+    return a->algs == b->algs && a->keys == b->keys
+        && same_string(a->jwks_url, b->jwks_url)
+        && a->jwks_refresh == b->jwks_refresh
+        && same_string(a->issuer, b->issuer)
+        && same_string(a->audience, b->audience)
+        && a->leeway == b->leeway
+        && same_string(a->user_claim, b->user_claim);
+}
+
+/* A main-server site served by virtual host s: s's Todo* defaults apply
+ * there (as httpd merges them for every request to s), so when they give
+ * another verifier, build and check that one as well. */
+static int vhost_verifier(apr_pool_t *pconf, server_rec *main_s,
+                          server_rec *s, const todo_site *site,
+                          todo_dir_cfg *c)
+{
+    todo_dir_cfg *mine, *theirs;
+    todo_auth_t *auth;
+    const char *err;
+
+    mine = todo_config_merge_dir(pconf,
+               ap_get_module_config(s->lookup_defaults, &todo_module), c);
+    theirs = todo_config_merge_dir(pconf,
+               ap_get_module_config(main_s->lookup_defaults, &todo_module),
+               c);
+    if (same_auth(mine, theirs)) {
+        return OK;
+    }
+    err = todo_auth_build(pconf, mine, &auth);
+    if (err) {
+        return config_fail(s, apr_psprintf(pconf, "%s (%s, in the virtual "
+                           "host at %s:%d)", err, site_where(pconf, site),
+                           s->defn_name ? s->defn_name : "?",
+                           (int)s->defn_line_number));
+    }
+    if (!c->vauth) {
+        c->vauth = apr_hash_make(pconf);
+    }
+    apr_hash_set(c->vauth, apr_pmemdup(pconf, &s, sizeof(s)), sizeof(s),
+                 auth);
+    return OK;
+}
+
 /* Give one site its prefix and verifier. */
-static int setup_site(apr_pool_t *pconf, server_rec *s, const todo_site *site)
+static int setup_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
+                      const todo_site *site)
 {
     ap_conf_vector_t *v = site_config(site, s);
     todo_srv_cfg *sc;
@@ -623,8 +704,23 @@ static int setup_site(apr_pool_t *pconf, server_rec *s, const todo_site *site)
         return OK;                 /* inside a condition that was false */
     }
     c = ap_get_module_config(v, &todo_module);
-    if (!c->auth) {                /* else: a main-server site via a vhost */
+    if (!c) {
+        /* httpd creates a module's per-directory configuration for a
+         * section only when one of its directives appears there: a
+         * <Location> with nothing but "SetHandler todo" (all Todo*
+         * directives at server level) has none.  Give it an empty one,
+         * which inherits everything, to hold the prefix and verifier. */
+        c = todo_config_create_dir(pconf, NULL);
+        ap_set_module_config(v, &todo_module, c);
+    }
+    if (!c->auth) {
         if (make_verifier(pconf, s, site, v, c) != OK) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    else if (s->is_virtual && !site->vhost) {
+        /* A main-server site, seen again through a virtual host. */
+        if (vhost_verifier(pconf, main_s, s, site, c) != OK) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -653,7 +749,7 @@ int todo_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
             if (!site_in_server(site, sp) && site->vhost) {
                 continue;
             }
-            if (setup_site(pconf, sp, site) != OK) {
+            if (setup_site(pconf, s, sp, site) != OK) {
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
             used = 1;

@@ -5,6 +5,8 @@
 #ifndef MOD_TODO_CONFIG_H
 #define MOD_TODO_CONFIG_H
 
+#include <apr_hash.h>
+
 #include "mod_todo_private.h"
 #include "todo_jwt.h"
 
@@ -34,7 +36,14 @@ typedef struct todo_dir_cfg {
     /* Derived at startup for the sections with "SetHandler todo". */
     const char *prefix;                /* route prefix P; NULL: not ours */
     todo_auth_t *auth;                 /* the verifier for P */
+    /* A main-server <Location> is served by every virtual host too, with
+     * that host's Todo* defaults: server_rec * -> todo_auth_t *, for the
+     * hosts whose defaults give P another verifier.  NULL: none. */
+    apr_hash_t *vauth;
 } todo_dir_cfg;
+
+/* The verifier of P for a request to server s. */
+const todo_auth_t *todo_cfg_auth(const todo_dir_cfg *c, const server_rec *s);
 
 /* Effective values, with defaults applied to unset fields. */
 #define TODO_DEFAULT_ALGS        TODO_ALG_BIT(TODO_ALG_HS256)

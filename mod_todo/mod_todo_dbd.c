@@ -1,5 +1,6 @@
 /* mod_dbd glue: pooled connections, prepared statements, recovery. */
 #include <apr_strings.h>
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
 #include <apr_dbd.h>
@@ -13,6 +14,27 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 /* Which of our statements the server still knows on this connection. */
 #define PROBE_SQL "SELECT name FROM pg_prepared_statements" \
                   " WHERE name LIKE 'todo\\_%'"
+
+/* A pooled connection that sat idle this long may have lost its server
+ * (PostgreSQL restarted meanwhile) without libpq knowing yet.  A write is
+ * not sent on such a connection before one cheap round trip shows it is
+ * alive: if the write itself then fails, the database failed during it,
+ * not long before, and only then is the outcome unknown (503).  Short,
+ * because the check costs little and a restart can be quick. */
+#define IDLE_CHECK apr_time_from_msec(250)
+
+/* Broken connections this process has met.  A connection last known good
+ * before the latest one may have been broken by the same outage, however
+ * recently it was used. */
+static apr_uint32_t outages;
+
+/* What we know of one pooled connection, kept in its own pool. */
+typedef struct {
+    apr_time_t last_ok;        /* a statement last succeeded on it */
+    apr_uint32_t outages;      /* the count of outages at that time */
+} todo_conn_state_t;
+
+#define CONN_STATE_KEY "todo_conn_state"
 
 const char *todo_dbd_init(void)
 {
@@ -82,6 +104,59 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
     return missing;
 }
 
+static todo_conn_state_t *conn_state(ap_dbd_t *dbd)
+{
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, CONN_STATE_KEY, dbd->pool);
+    if (!v) {
+        /* Never seen: as suspect as a connection idle since the epoch. */
+        v = apr_pcalloc(dbd->pool, sizeof(todo_conn_state_t));
+        apr_pool_userdata_setn(v, CONN_STATE_KEY, NULL, dbd->pool);
+    }
+    return v;
+}
+
+static void mark_ok(ap_dbd_t *dbd)
+{
+    todo_conn_state_t *cs = conn_state(dbd);
+
+    cs->last_ok = apr_time_now();
+    cs->outages = apr_atomic_read32(&outages);
+}
+
+static int suspect(ap_dbd_t *dbd)
+{
+    const todo_conn_state_t *cs = conn_state(dbd);
+
+    return cs->outages != apr_atomic_read32(&outages)
+        || apr_time_now() - cs->last_ok > IDLE_CHECK;
+}
+
+/* Reset a connection whose server went away, and give the new session
+ * our statements.  0 when it works again, -1 when the database is still
+ * unreachable. */
+static int reconnect(request_rec *r, ap_dbd_t *dbd)
+{
+    apr_atomic_inc32(&outages);
+    if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
+        || reprepare(r, dbd) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Before a statement that must not be sent twice, on a connection that
+ * may be stale: make sure it is alive (and has our statements).  Nothing
+ * was sent when this fails. */
+static int ensure_live(request_rec *r, ap_dbd_t *dbd)
+{
+    if (!suspect(dbd) || reprepare(r, dbd) >= 0) {
+        return 0;
+    }
+    return reconnect(r, dbd);
+}
+
 /* After a failed statement: heal the connection if we can.  Returns
  * 1 when the statement may be sent again, 0 when the failure was the
  * statement's own, -1 when the database cannot be reached. */
@@ -98,8 +173,7 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     /* The connection is broken (the server went away under it).  Reset it
      * now, so the next request finds it working; whether the statement
      * ran before the break is unknown, so only idempotent ones retry. */
-    if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
-        || reprepare(r, dbd) < 0) {
+    if (reconnect(r, dbd) < 0) {
         return -1;
     }
     return idempotent ? 1 : -1;
@@ -126,40 +200,65 @@ static int unavailable(request_rec *r, const char *why)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+static const char *error_text(request_rec *r, ap_dbd_t *dbd, int rv)
+{
+    return apr_pstrdup(r->pool, apr_dbd_error(dbd->driver, dbd->handle, rv));
+}
+
+/* The statement itself failed (the database refused it). */
+static int statement_failed(request_rec *r, const todo_stmt_t *st,
+                            const char *msg)
+{
+    int status = todo_sql_error_status(msg);
+
+    todo_rlog(r, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, 0204,
+              "%s failed: %s", st->label, msg);
+    return status;
+}
+
+/* Send st; after a failure heal the connection and, when that is safe,
+ * send it once more.  Returns OK with *res, or the HTTP status. */
+static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
+                        const char **args, int idempotent,
+                        apr_dbd_results_t **res)
+{
+    int rv = exec_stmt(r, dbd, st, args, res), how;
+    const char *msg;
+
+    if (rv == 0) {
+        return OK;
+    }
+    msg = error_text(r, dbd, rv);
+    how = recover(r, dbd, idempotent);
+    if (how < 0) {
+        return unavailable(r, msg);
+    }
+    if (how > 0 && (rv = exec_stmt(r, dbd, st, args, res)) != 0) {
+        msg = error_text(r, dbd, rv);
+    }
+    return rv ? statement_failed(r, st, msg) : OK;
+}
+
 int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
                  int idempotent, todo_rows_t *rows)
 {
     const todo_stmt_t *st = todo_sql_stmt(which);
     ap_dbd_t *dbd = dbd_acquire(r);
     apr_dbd_results_t *res;
-    const char *msg;
-    int rv, how;
+    int status;
 
     if (!dbd) {
+        apr_atomic_inc32(&outages);
         return unavailable(r, "no connection");
     }
-    rv = exec_stmt(r, dbd, st, args, &res);
-    if (rv) {
-        msg = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver, dbd->handle,
-                                                 rv));
-        how = recover(r, dbd, idempotent);
-        if (how < 0) {
-            return unavailable(r, msg);
-        }
-        if (how > 0) {
-            rv = exec_stmt(r, dbd, st, args, &res);
-            if (rv) {
-                msg = apr_pstrdup(r->pool, apr_dbd_error(dbd->driver,
-                                                         dbd->handle, rv));
-            }
-        }
+    if (!idempotent && ensure_live(r, dbd) < 0) {
+        return unavailable(r, "the connection is lost and cannot be reset");
     }
-    if (rv) {
-        rv = todo_sql_error_status(msg);
-        todo_rlog(r, rv >= 500 ? APLOG_ERR : APLOG_INFO, 0, 0204,
-                  "%s failed: %s", st->label, msg);
-        return rv;
+    status = exec_healing(r, dbd, st, args, idempotent, &res);
+    if (status != OK) {
+        return status;
     }
+    mark_ok(dbd);
     rows->driver = dbd->driver;
     rows->res = res;
     rows->nrows = apr_dbd_num_tuples(dbd->driver, res);

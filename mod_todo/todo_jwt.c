@@ -7,6 +7,7 @@
 #include "todo_jwt.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -186,17 +187,45 @@ static int todo_jwt_kid_valid(const char *kid, apr_size_t len)
     return kid != NULL && len >= 1 && len <= TODO_JWT_MAX_KID;
 }
 
+static int todo_jwt_mem_contains(const char *hay, apr_size_t n,
+                                 const char *needle);
+
+/* Key material that is public by nature must never become an HMAC secret:
+ * a public key PEM (or a JWK/JWKS) given to TodoJWTSecretFile would let
+ * anybody who can fetch that key sign HS256 tokens -- the algorithm
+ * confusion attack, built into the configuration.  NULL when fine. */
+static const char *todo_jwt_secret_is_key(const unsigned char *secret,
+                                          apr_size_t len)
+{
+    const char *s = (const char *)secret;
+    apr_size_t i = 0;
+
+    if (todo_jwt_mem_contains(s, len, "-----BEGIN "))
+        return "the secret is a PEM key or certificate, which is no secret "
+               "(configure public keys with TodoJWTPublicKeyFile)";
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'
+                       || s[i] == '\n'))
+        i++;
+    if (i < len && s[i] == '{' && todo_jwt_mem_contains(s, len, "\"kty\""))
+        return "the secret is a JWK or JWKS document, which is no secret "
+               "(configure it with TodoJWKSFile)";
+    return NULL;
+}
+
 const char *todo_jwt_keyset_add_secret(todo_jwt_keyset_t *ks,
                                        const unsigned char *secret,
                                        apr_size_t len, const char *kid)
 {
     todo_jwt_bytes_t *copy;
+    const char *reason;
 
     if (secret == NULL || len < TODO_JWT_MIN_SECRET)
         return apr_psprintf(ks->pool,
                             "secret is %" APR_SIZE_T_FMT " bytes; at least %d "
                             "are required", secret ? len : 0,
                             TODO_JWT_MIN_SECRET);
+    if ((reason = todo_jwt_secret_is_key(secret, len)) != NULL)
+        return reason;
     if (kid && !todo_jwt_kid_valid(kid, strlen(kid)))
         return "key id must be 1 to 256 bytes";
     copy = apr_palloc(ks->pool, sizeof(*copy));
@@ -249,6 +278,14 @@ static unsigned todo_jwt_key_algs(apr_pool_t *p, EVP_PKEY *pkey,
         if (bits < 2048) {
             *reason = apr_psprintf(p, "RSA key is %d bits; at least 2048 "
                                    "are required", bits);
+            return 0;
+        }
+        /* An exponent of 1 makes every message its own signature (and an
+         * even one, or a prime modulus, is no RSA key either): anyone
+         * could forge tokens.  OpenSSL's public check (SP 800-56B) wants
+         * an odd e > 1 and a composite, odd n without small factors. */
+        if (!todo_jwt_public_check(pkey)) {
+            *reason = "RSA public key is invalid (bad exponent or modulus)";
             return 0;
         }
         algs = TODO_ALGS_RS;
@@ -656,6 +693,11 @@ static int todo_jwt_sig_verify(const todo_jwt_key_t *k, todo_alg_e alg,
     }
 }
 
+/* The failures that more keys could have turned into a success. */
+static const char todo_jwt_reason_unknown_kid[] = "unknown key id";
+static const char todo_jwt_reason_no_key[] = "no key for algorithm";
+static const char todo_jwt_reason_bad_sig[] = "bad signature";
+
 /* Try every key bound to alg whose kid is compatible, in order. */
 static todo_jwt_status_e todo_jwt_check_signature(
     const todo_jwt_keyset_t *const *keysets, int nsets, todo_alg_e alg,
@@ -686,11 +728,19 @@ static todo_jwt_status_e todo_jwt_check_signature(
     if (ok)
         return TODO_JWT_OK;
     if (candidates == 0) {
-        *reason = kid ? "unknown key id" : "no key for algorithm";
+        *reason = kid ? todo_jwt_reason_unknown_kid : todo_jwt_reason_no_key;
         return kid ? TODO_JWT_UNKNOWN_KID : TODO_JWT_INVALID;
     }
-    *reason = "bad signature";
+    *reason = todo_jwt_reason_bad_sig;
     return TODO_JWT_INVALID;
+}
+
+int todo_jwt_reason_needs_keys(const char *reason)
+{
+    return reason != NULL
+        && (strcmp(reason, todo_jwt_reason_unknown_kid) == 0
+            || strcmp(reason, todo_jwt_reason_no_key) == 0
+            || strcmp(reason, todo_jwt_reason_bad_sig) == 0);
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -744,6 +794,28 @@ static json_t *todo_jwt_parse_object(const todo_jwt_bytes_t *b)
 /* The JOSE header: alg (exact name, allowed), no crit, a sane kid.
  * jku, x5u, jwk and x5c are deliberately ignored: keys come only from the
  * configuration, never from the token itself. */
+/* "typ", when present, must say this is a JWT or an access token (RFC
+ * 7519 5.1, RFC 9068 2.1).  Issuers mark other tokens signed with the
+ * same keys by their typ -- Better Auth's session cookie cache is
+ * "better-auth.session-cache+jwt" -- and those are not bearer tokens for
+ * an API, even when their claims would pass. */
+static int todo_jwt_typ_ok(json_t *typ)
+{
+    static const char *const ok[] = {
+        "JWT", "at+jwt", "application/jwt", "application/at+jwt"
+    };
+    size_t i;
+
+    if (typ == NULL)
+        return 1;
+    if (!json_is_string(typ))
+        return 0;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcasecmp(json_string_value(typ), ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static const char *todo_jwt_header_check(json_t *h,
                                          const todo_jwt_policy_t *policy,
                                          todo_alg_e *alg, const char **kid)
@@ -766,6 +838,8 @@ static const char *todo_jwt_header_check(json_t *h,
                && todo_jwt_kid_valid(json_string_value(k),
                                      json_string_length(k))))
         return "invalid key id";
+    if (!todo_jwt_typ_ok(json_object_get(h, "typ")))
+        return "not an access token (typ)";
     *alg = (todo_alg_e)n;
     *kid = k ? json_string_value(k) : NULL;
     return NULL;
@@ -905,6 +979,10 @@ todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
         reason = &dummy;
     *reason = NULL;
     memset(&res, 0, sizeof(res));
+    if (out) {
+        memset(out, 0, sizeof(*out));
+        out->alg = TODO_ALG_COUNT;      /* until the header is checked */
+    }
     if (len > TODO_JWT_MAX_TOKEN)
         return todo_jwt_fail(reason, "token too long");
     if (token == NULL || len == 0 || todo_jwt_split(p, token, len, &parts))
@@ -920,6 +998,8 @@ todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
     json_decref(json);
     if (why)
         return todo_jwt_fail(reason, why);
+    if (out)
+        out->alg = res.alg;
 
     /* The signature is checked before the claims are even parsed: an
      * unauthenticated payload gets no further than the base64 decoder. */

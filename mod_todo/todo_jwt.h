@@ -44,15 +44,19 @@ typedef struct todo_jwt_keyset todo_jwt_keyset_t;
 todo_jwt_keyset_t *todo_jwt_keyset_make(apr_pool_t *p);
 
 /* HMAC secret (raw bytes, any content).  Shorter than
- * TODO_JWT_MIN_SECRET bytes is refused.  kid may be NULL (matches any kid).
- * Each add function returns NULL on success or a one-line reason. */
+ * TODO_JWT_MIN_SECRET bytes is refused, and so is public key material
+ * (PEM text, a JWK or JWKS document) given as a secret.  kid may be NULL
+ * (matches any kid).  Each add function returns NULL on success or a
+ * one-line reason. */
 #define TODO_JWT_MIN_SECRET 32
 const char *todo_jwt_keyset_add_secret(todo_jwt_keyset_t *ks,
                                        const unsigned char *secret,
                                        apr_size_t len, const char *kid);
 
 /* A PEM public key (SubjectPublicKeyInfo "PUBLIC KEY", or "RSA PUBLIC
- * KEY"): RSA (>= 2048 bits), EC P-256/P-384/P-521, or Ed25519. */
+ * KEY"): RSA (>= 2048 bits, passing OpenSSL's public key check: odd
+ * e > 1, sound modulus), EC P-256/P-384/P-521 (a point of its curve), or
+ * Ed25519.  JWKS keys are held to the same rules. */
 const char *todo_jwt_keyset_add_pem(todo_jwt_keyset_t *ks, const char *pem,
                                     apr_size_t len, const char *kid);
 
@@ -94,7 +98,9 @@ typedef struct {
  * order (NULL entries are skipped).  now is the current time in seconds.
  * On TODO_JWT_OK *out is filled; otherwise *reason (never NULL) is a short
  * human-readable reason fit for an error_description and a log line; it
- * never contains the token or key material. */
+ * never contains the token or key material, and out->alg (when out is not
+ * NULL) is the algorithm the header named if the header passed its checks,
+ * TODO_ALG_COUNT if not; the other fields of *out are then zero. */
 todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
                                   apr_size_t len,
                                   const todo_jwt_policy_t *policy,
@@ -102,5 +108,13 @@ todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
                                   int nsets, apr_int64_t now,
                                   todo_jwt_result_t *out,
                                   const char **reason);
+
+/* Whether a failure with this reason (from todo_jwt_verify) could be for
+ * want of a key: no key for the algorithm or the kid, or a signature none
+ * of the given keys verifies.  With keys the caller could not load (a JWKS
+ * URL that never answered) such a token might still be good, if its
+ * algorithm is one such keys serve; any other failure (malformed, not
+ * allowed, expired...) is final. */
+int todo_jwt_reason_needs_keys(const char *reason);
 
 #endif

@@ -192,73 +192,6 @@ static int digits(const char *s, int n)
     return v;
 }
 
-/* The end of the date-time at s (time-secfrac and time-offset included),
- * or NULL when s does not start with one. */
-static const char *rfc3339_scan(const char *s)
-{
-    int year, mon, day, hour, min, sec, frac = 0;
-    const char *z;
-
-    /* full-date "T" partial-time: fixed positions up to the seconds. */
-    year = digits(s, 4);
-    if (year < 1 || s[4] != '-' || (mon = digits(s + 5, 2)) < 1 || mon > 12
-        || s[7] != '-' || (day = digits(s + 8, 2)) < 1
-        || day > days_in_month(year, mon)
-        || (s[10] != 'T' && s[10] != 't')
-        || (hour = digits(s + 11, 2)) < 0 || hour > 23 || s[13] != ':'
-        || (min = digits(s + 14, 2)) < 0 || min > 59 || s[16] != ':'
-        || (sec = digits(s + 17, 2)) < 0 || sec > 60) {
-        return NULL;
-    }
-    z = s + 19;
-    if (*z == '.') {
-        for (z++; *z >= '0' && *z <= '9'; z++) {
-            frac++;
-        }
-        if (frac < 1 || frac > 9) {
-            return NULL;
-        }
-    }
-    /* time-offset */
-    if (*z == 'Z' || *z == 'z') {
-        return z + 1;
-    }
-    if (*z == '+' || *z == '-') {
-        int oh = digits(z + 1, 2), om;
-
-        if (oh < 0 || oh > 23 || z[3] != ':'
-            || (om = digits(z + 4, 2)) < 0 || om > 59) {
-            return NULL;
-        }
-        return z + 6;
-    }
-    return NULL;
-}
-
-int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
-                            const char **normalized)
-{
-    const char *end;
-    apr_size_t len;
-    char *out;
-
-    if (s == NULL || (end = rfc3339_scan(s)) == NULL || *end != '\0') {
-        return -1;
-    }
-    if (normalized != NULL) {
-        /* Upper-case T and Z: the only variation RFC 3339 allows here that
-         * PostgreSQL might not take. */
-        len = (apr_size_t)(end - s);
-        out = apr_pstrmemdup(p, s, len);
-        out[10] = 'T';
-        if (out[len - 1] == 'z') {
-            out[len - 1] = 'Z';
-        }
-        *normalized = out;
-    }
-    return 0;
-}
-
 /* Days since 1970-01-01 -> civil date, for the proleptic Gregorian
  * calendar (H. Hinnant's algorithm): no gmtime_r, no time_t range limits. */
 static void civil_from_days(apr_int64_t z, int *y, int *m, int *d)
@@ -282,6 +215,149 @@ static void put_digits(char *out, long v, int n)
         out[n] = (char)('0' + v % 10);
         v /= 10;
     }
+}
+
+/* The fields of an RFC 3339 date-time, as written. */
+typedef struct {
+    int year, mon, day, hour, min, sec;
+    const char *frac;          /* the fraction's digits, or NULL */
+    int frac_len;
+    int offset;                /* minutes east of UTC */
+} rfc3339_t;
+
+/* Scan the time-offset at z into *offset; returns its end or NULL. */
+static const char *scan_offset(const char *z, int *offset)
+{
+    int oh, om;
+
+    if (*z == 'Z' || *z == 'z') {
+        *offset = 0;
+        return z + 1;
+    }
+    if (*z != '+' && *z != '-') {
+        return NULL;
+    }
+    oh = digits(z + 1, 2);
+    if (oh < 0 || oh > 23 || z[3] != ':'
+        || (om = digits(z + 4, 2)) < 0 || om > 59) {
+        return NULL;
+    }
+    *offset = (*z == '-' ? -1 : 1) * (oh * 60 + om);
+    return z + 6;
+}
+
+/* The end of the date-time at s (time-secfrac and time-offset included),
+ * or NULL when s does not start with one; its fields go to *t. */
+static const char *rfc3339_scan(const char *s, rfc3339_t *t)
+{
+    const char *z;
+
+    /* full-date "T" partial-time: fixed positions up to the seconds. */
+    t->year = digits(s, 4);
+    if (t->year < 1 || s[4] != '-' || (t->mon = digits(s + 5, 2)) < 1
+        || t->mon > 12 || s[7] != '-' || (t->day = digits(s + 8, 2)) < 1
+        || t->day > days_in_month(t->year, t->mon)
+        || (s[10] != 'T' && s[10] != 't')
+        || (t->hour = digits(s + 11, 2)) < 0 || t->hour > 23 || s[13] != ':'
+        || (t->min = digits(s + 14, 2)) < 0 || t->min > 59 || s[16] != ':'
+        || (t->sec = digits(s + 17, 2)) < 0 || t->sec > 60) {
+        return NULL;
+    }
+    z = s + 19;
+    t->frac = NULL;
+    t->frac_len = 0;
+    if (*z == '.') {
+        t->frac = ++z;
+        for (; *z >= '0' && *z <= '9'; z++) {
+            t->frac_len++;
+        }
+        if (t->frac_len < 1 || t->frac_len > 9) {
+            return NULL;
+        }
+    }
+    return scan_offset(z, &t->offset);
+}
+
+/* Days since 1970-01-01 of a civil date in the proleptic Gregorian
+ * calendar (H. Hinnant's algorithm, the inverse of civil_from_days). */
+static apr_int64_t days_from_civil(int y, int m, int d)
+{
+    apr_int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Whether a fraction rounds up to a whole second at the microseconds
+ * PostgreSQL keeps: six nines and then 5 or more. */
+static int frac_rounds_up(const rfc3339_t *t)
+{
+    return t->frac_len > 6 && !strncmp(t->frac, "999999", 6)
+        && t->frac[6] >= '5';
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" for secs since the epoch (in years
+ * 0001-9999) and the fraction digits as given. */
+static const char *utc_text(apr_pool_t *p, apr_int64_t secs,
+                            const rfc3339_t *t)
+{
+    char *out = apr_palloc(p, sizeof("YYYY-MM-DDTHH:MM:SS.123456789Z"));
+    apr_int64_t days = secs / 86400, sod = secs % 86400;
+    char *o = out + 19;
+    int y, m, d;
+
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &m, &d);
+    memcpy(out, "0000-00-00T00:00:00", 19);
+    put_digits(out, y, 4);
+    put_digits(out + 5, m, 2);
+    put_digits(out + 8, d, 2);
+    put_digits(out + 11, (long)(sod / 3600), 2);
+    put_digits(out + 14, (long)(sod / 60 % 60), 2);
+    put_digits(out + 17, (long)(sod % 60), 2);
+    if (t->frac != NULL) {
+        *o++ = '.';
+        memcpy(o, t->frac, (apr_size_t)t->frac_len);
+        o += t->frac_len;
+    }
+    memcpy(o, "Z", 2);
+    return out;
+}
+
+int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
+                            const char **normalized)
+{
+    /* The instants a 4-digit year can show in UTC, in seconds. */
+    const apr_int64_t first = days_from_civil(1, 1, 1) * 86400;
+    const apr_int64_t end = days_from_civil(10000, 1, 1) * 86400;
+    const char *stop;
+    apr_int64_t secs;
+    rfc3339_t t;
+
+    if (s == NULL || (stop = rfc3339_scan(s, &t)) == NULL || *stop != '\0') {
+        return -1;
+    }
+    /* The same instant in UTC.  PostgreSQL only takes offsets up to 15:59,
+     * and renders years outside 0001-9999 in a form RFC 3339 has not: so
+     * we convert, and refuse what could not be written back.  A leap
+     * second (:60) becomes the next minute's first, as in PostgreSQL. */
+    secs = days_from_civil(t.year, t.mon, t.day) * 86400
+         + t.hour * 3600 + t.min * 60 + t.sec - (apr_int64_t)t.offset * 60;
+    if (secs < first || secs >= end
+        || (secs == end - 1 && frac_rounds_up(&t))) {
+        return -1;
+    }
+    if (normalized != NULL) {
+        *normalized = utc_text(p, secs, &t);
+    }
+    return 0;
 }
 
 /* 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in microseconds since

@@ -20,10 +20,13 @@ int todo_util_is_blank(const char *s);
 
 /* Parse an RFC 3339 date-time ("2026-11-22T10:31:59Z",
  * "2026-11-22t10:31:59.5+02:00"): full-date "T" full-time with a "Z" or
- * numeric offset, calendar-valid (leap years; second 60 allowed), year
- * 0001-9999, at most 9 fraction digits.  On success returns 0 and, when
- * normalized is not NULL, a canonical copy in p (upper-case T and Z) that
- * PostgreSQL parses as timestamptz; -1 otherwise. */
+ * numeric offset (up to +-23:59), calendar-valid (leap years; second 60
+ * allowed), at most 9 fraction digits, and an instant of the years
+ * 0001-9999 in UTC (also after PostgreSQL rounds it to microseconds).
+ * On success returns 0 and, when normalized is not NULL, the same instant
+ * in UTC in p ("2026-11-22T08:31:59.5Z"; the fraction as given, a leap
+ * second as the next minute's first), which PostgreSQL parses as
+ * timestamptz whatever the offset; -1 otherwise. */
 int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
                             const char **normalized);
 

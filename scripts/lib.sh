@@ -225,3 +225,37 @@ dbd_params() {
   printf 'host=127.0.0.1 port=%s dbname=%s user=todo_app password=%s connect_timeout=3' \
     "$(cat "$dir/port")" "$db" "$(cat "$dir/app.password")"
 }
+
+# better_auth_start DIR PORT: the Better Auth issuer of the interop test
+# (t/interop).  Installs its npm packages (exact versions of
+# t/interop/package-lock.json; the cache lives in TODO_HOME), then runs
+# `better-auth.mjs prepare` (migrations, a user, EdDSA/ES256/RS256 keys,
+# DIR/jwks.json) and `better-auth.mjs serve` in the background on
+# 127.0.0.1:PORT (its pid in DIR/serve.pid, its log in DIR/serve.log).
+# Needs BETTER_AUTH_SECRET, TODO_PG_DIR, TODO_PG_PORT, TODO_USER_NAME in
+# the environment.  The PostgreSQL database "betterauth" must exist.
+better_auth_start() {
+  local dir=$1 port=$2 src=$TODO_HOME/src/t/interop i
+  local envs=(BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET" TODO_PG_DIR="$TODO_PG_DIR"
+              TODO_PG_PORT="$TODO_PG_PORT" TODO_USER_NAME="$TODO_USER_NAME")
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+    || die "the interop test needs Node.js >= 20.19 (better-auth's dependencies); found $(node --version)"
+  as_user rm -rf "$dir"
+  as_user mkdir -p "$dir"
+  as_user sh -c "cd '$src' && npm ci --no-audit --no-fund --ignore-scripts \
+      --prefer-offline --cache '$TODO_HOME/npm-cache' >'$dir/npm.log' 2>&1" \
+    || { cat "$dir/npm.log" >&2; die "npm ci failed in $src"; }
+  as_user env "${envs[@]}" node "$src/better-auth.mjs" prepare \
+    --dir "$dir" --port "$port" || die "better-auth.mjs prepare failed"
+  as_user env "${envs[@]}" sh -c "node '$src/better-auth.mjs' serve \
+    --dir '$dir' --port '$port' >'$dir/serve.log' 2>&1 & echo \$! >'$dir/serve.pid'"
+  for i in $(seq 1 100); do
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/control/session" \
+      2>/dev/null && return 0
+    kill -0 "$(cat "$dir/serve.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  cat "$dir/serve.log" >&2
+  die "Better Auth did not start on 127.0.0.1:$port"
+}

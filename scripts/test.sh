@@ -49,6 +49,19 @@ schema_deploy "$PG" todo_test
 
 as_user sh -c "umask 077; head -c 48 /dev/urandom | base64 -w0 > '$TODO_HOME/jwt.secret'"
 
+# The real issuer for t/interop: Better Auth (npm, exact versions in
+# t/interop/package-lock.json) with its own database in this cluster,
+# prepared (user, keys, BA_DIR/jwks.json) before Apache reads
+# t/conf/locations/interop.conf, then serving on 127.0.0.1:BA_PORT until
+# cleanup (which pkills "$SRC/t/interop").
+say "Better Auth issuer for the interop test"
+BA_DIR=$TODO_HOME/better-auth
+BA_PORT=$(free_port)
+BETTER_AUTH_SECRET=$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
+pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth'   # fresh cluster
+TODO_PG_DIR=$PG TODO_PG_PORT=$(cat "$PG/port") TODO_USER_NAME=$TODO_USER \
+  BETTER_AUTH_SECRET=$BETTER_AUTH_SECRET better_auth_start "$BA_DIR" "$BA_PORT"
+
 TEST_ENV=(
   TODO_SRC="$SRC"
   TODO_BUILD="$BUILD"
@@ -63,6 +76,9 @@ TEST_ENV=(
   TODO_DB=todo_test
   TODO_DBD_PARAMS="$(dbd_params "$PG" todo_test)"
   TODO_USER_NAME="$TODO_USER"
+  TODO_BA_DIR="$BA_DIR"
+  TODO_BA_PORT="$BA_PORT"
+  BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
 )
 
 say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"

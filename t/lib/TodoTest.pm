@@ -9,15 +9,26 @@ use Exporter 'import';
 use Apache::Test;
 use Apache::TestRequest ();
 use Digest::SHA qw(hmac_sha256 hmac_sha384 hmac_sha512);
+use File::Temp ();
 use HTTP::Request;
+use HTTP::Response;
+use IO::Select;
+use IO::Socket::INET;
 use JSON::PP;
 use LWP::UserAgent;
-use MIME::Base64 qw(encode_base64url);
+use MIME::Base64 qw(encode_base64url decode_base64url);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(api req token hs_token signed_token b64u json_ok
                  envelope_ok error_ok env_of secret pg_stop pg_start
                  wait_for new_user create_task $JSON);
+# Opt-in helpers, imported by name so they cannot clash with a suite's own
+# subs: the test server's log files, second-aligned clocks, base64url
+# decoding; SQL as the cluster owner, raw (and concurrent) HTTP, the
+# server's pid, the fields named in an error's details.
+our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
+                    pg_sql pg_quote raw_request raw_exchange httpd_pid
+                    error_fields);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -63,6 +74,7 @@ sub req {
 }
 
 sub b64u { encode_base64url($_[0]) }
+sub b64u_decode { decode_base64url($_[0]) }
 
 sub secret {
     my $f = env_of('TODO_SECRET_FILE');
@@ -141,6 +153,27 @@ sub error_ok {
     return 1;
 }
 
+# ------------------------------------------------------- server logs
+# A file of the test server's t/logs/ (error_log, todo_access.log).
+sub log_path { Apache::Test::vars('serverroot') . '/logs/' . $_[0] }
+
+# The whole text of one of those files.
+sub log_text {
+    my $f = log_path($_[0]);
+    open my $fh, '<:raw', $f or die "$f: $!";
+    local $/;
+    return scalar(<$fh>) // '';
+}
+
+# Wait until the clock is early in a second (fraction <= $max, default
+# 0.3) and return that second: a token minted now for a boundary test
+# (exp = now + 1 ...) is then checked within the same second by the server.
+sub second_start {
+    my $max = shift // 0.3;
+    sleep 0.01 while time - int(time) > $max;
+    return int(time);
+}
+
 # ---------------------------------------------------------- PostgreSQL
 sub pg_ctl {
     my @args = @_;
@@ -174,6 +207,155 @@ sub create_task {
     die 'create failed: ' . $res->status_line . ' ' . $res->content
         unless $res->code == 201;
     return json_ok($res)->{data};
+}
+
+# The "field" of every error.details entry of an error response.
+sub error_fields {
+    my ($res) = @_;
+    my $d = json_ok($res) or return ();
+    my $det = ref $d->{error} eq 'HASH' ? $d->{error}{details} : undef;
+    return () unless ref $det eq 'ARRAY';
+    return map { $_->{field} // '' } @$det;
+}
+
+# ------------------------------------------------------ SQL as the owner
+# Run SQL in the test database as the cluster's owner (over the private
+# socket) and return psql's unaligned, tuples-only output (UTF-8 bytes).
+# Text with wide characters is sent as UTF-8.  Dies on any SQL error, so
+# a test built on it fails instead of running on bad data.
+sub pg_sql {
+    my ($sql) = @_;
+    my $tmp = File::Temp->new(SUFFIX => '.sql');
+    binmode $tmp, ':raw';
+    utf8::encode($sql) if utf8::is_utf8($sql);
+    print $tmp $sql;
+    close $tmp;
+    my @cmd = ('psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1',
+               '-h', env_of('TODO_PG_DIR'), '-p', env_of('TODO_PG_PORT'),
+               '-d', env_of('TODO_DB'), '-f', $tmp->filename);
+    open my $fh, '-|', @cmd or die "psql: $!";
+    binmode $fh, ':raw';
+    local $/;
+    my $out = <$fh> // '';
+    close $fh or die "psql failed (exit " . ($? >> 8) . ")\n";
+    $out =~ s/\n\z//;
+    return $out;
+}
+
+# A string as an SQL literal (standard_conforming_strings is on).
+sub pg_quote {
+    my ($s) = @_;
+    return 'NULL' unless defined $s;
+    $s =~ s/'/''/g;
+    return "'$s'";
+}
+
+# ------------------------------------------------------------ raw HTTP
+# The text of one HTTP/1.1 request, for what LWP will not send (chunked
+# bodies, lying Content-Length) and for really concurrent requests.
+#   raw_request(METHOD, PATH, token => T, json => DATA | body => BYTES,
+#               type => CT, headers => [NAME => VALUE, ...],
+#               chunked => CHUNK_SIZE, length => CONTENT_LENGTH)
+sub raw_request {
+    my ($method, $path, %o) = @_;
+    my $body = exists $o{json} ? $JSON->encode($o{json}) : $o{body};
+    my $type = $o{type} // (exists $o{json} ? 'application/json' : undef);
+    my @h = ('Host: ' . Apache::TestRequest::hostport(),
+             'Connection: close', 'Accept: application/json');
+    push @h, "Authorization: Bearer $o{token}" if defined $o{token};
+    push @h, "Content-Type: $type" if defined $type;
+    my @extra = @{ $o{headers} || [] };
+    while (my ($k, $v) = splice @extra, 0, 2) {
+        push @h, "$k: $v";
+    }
+    my $payload = '';
+    if (defined $body && $o{chunked}) {
+        push @h, 'Transfer-Encoding: chunked';
+        for (my $i = 0; $i < length $body; $i += $o{chunked}) {
+            my $c = substr $body, $i, $o{chunked};
+            $payload .= sprintf("%x\r\n", length $c) . $c . "\r\n";
+        }
+        $payload .= "0\r\n\r\n";
+    }
+    elsif (defined $body) {
+        push @h, 'Content-Length: ' . ($o{length} // length $body);
+        $payload = $body;
+    }
+    return "$method $path HTTP/1.1\r\n" . join('', map { "$_\r\n" } @h)
+        . "\r\n" . $payload;
+}
+
+# Send several raw requests at once, each on its own connection: every
+# request but its last byte goes out first, then the last bytes back to
+# back, so the server works on all of them at the same time.  Returns the
+# HTTP::Response objects in order; a connection that fails or does not
+# answer within `timeout` seconds yields a response with code 599, so the
+# caller's assertions fail rather than hang.
+sub raw_exchange {
+    my ($texts, %o) = @_;
+    my $timeout = $o{timeout} // 30;
+    my ($host, $port) = split /:/, Apache::TestRequest::hostport();
+    my (@socks, @resp);
+    for my $t (@$texts) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp',
+                                      Timeout => $timeout);
+        if ($s) {
+            binmode $s;
+            $s->autoflush(1);
+            syswrite_all($s, substr($t, 0, length($t) - 1)) or undef $s;
+        }
+        push @socks, $s;
+    }
+    for my $i (0 .. $#socks) {
+        next unless $socks[$i];
+        syswrite_all($socks[$i], substr($texts->[$i], -1)) or undef $socks[$i];
+    }
+    my @raw = map { $_ ? '' : undef } @socks;
+    my %open = map { $_ => 1 } grep { $socks[$_] } 0 .. $#socks;
+    my $sel = IO::Select->new(map { $socks[$_] } keys %open);
+    my $deadline = time + $timeout;
+    while (%open && time < $deadline) {
+        for my $s ($sel->can_read($deadline - time)) {
+            my ($i) = grep { $open{$_} && $socks[$_] == $s } keys %open;
+            my $n = sysread $s, my $buf, 65536;
+            if ($n) {
+                $raw[$i] .= $buf;
+                next;
+            }
+            $sel->remove($s);
+            close $s;
+            delete $open{$i};
+        }
+    }
+    close $socks[$_] for keys %open;
+    for my $i (0 .. $#socks) {
+        my $r = defined $raw[$i] && !$open{$i} && length $raw[$i]
+            ? HTTP::Response->parse($raw[$i]) : undef;
+        $r = HTTP::Response->new(599, 'no answer') unless $r && $r->code;
+        push @resp, $r;
+    }
+    return @resp;
+}
+
+sub syswrite_all {
+    my ($s, $data) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    while (length $data) {
+        my $n = syswrite $s, $data;
+        return 0 unless defined $n;
+        substr($data, 0, $n) = '';
+    }
+    return 1;
+}
+
+# The pid in the test server's pid file (to tell it was not restarted).
+sub httpd_pid {
+    my $f = Apache::Test::vars('t_logs') . '/httpd.pid';
+    open my $fh, '<', $f or die "$f: $!";
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
 }
 
 1;

@@ -24,6 +24,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include "todo_jwt.h"
@@ -1014,9 +1015,21 @@ static void test_crit_and_ignored_headers(void **state)
         "unsupported critical header");
     bad(hs("{\"alg\":\"HS256\",\"b64\":false,\"crit\":[\"b64\"]}", pl),
         ks_secret, "unsupported critical header");
-    /* typ and unknown members are ignored. */
+    /* Unknown members are ignored; typ may name a JWT or access token. */
     ok(hs("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"foo\":{\"bar\":1}}", pl),
        ks_secret);
+    ok(hs("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", pl), ks_secret);
+    ok(hs("{\"alg\":\"HS256\",\"typ\":\"jwt\"}", pl), ks_secret);
+    ok(hs("{\"alg\":\"HS256\",\"typ\":\"application/at+jwt\"}", pl),
+       ks_secret);
+    /* Other token types signed with the same keys are not access tokens
+     * (Better Auth's session cookie cache, an ID token by mistake...). */
+    bad(hs("{\"alg\":\"HS256\",\"typ\":\"better-auth.session-cache+jwt\"}",
+           pl), ks_secret, "not an access token (typ)");
+    bad(hs("{\"alg\":\"HS256\",\"typ\":\"dpop+jwt\"}", pl), ks_secret,
+        "not an access token (typ)");
+    bad(hs("{\"alg\":\"HS256\",\"typ\":7}", pl), ks_secret,
+        "not an access token (typ)");
     /* A key embedded in the header, or pointed to by URL, is never used:
      * the token is signed by the attacker's own key. */
     assert_non_null(evil);
@@ -1418,6 +1431,198 @@ static void test_jwks_rsa(void **state)
                                    json_string("AQAB==")), NULL));
 }
 
+/* The test RSA key's modulus with public exponent e, as a PEM. */
+static const char *rsa_pem_with_e(unsigned long e)
+{
+    apr_size_t n;
+    char *pem = slurp("rsa2048.pub.pem", &n);
+    BIO *in = BIO_new_mem_buf(pem, (int)n), *out = BIO_new(BIO_s_mem());
+    EVP_PKEY *k = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL), *k2 = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params;
+    BIGNUM *bn = NULL, *be = BN_new();
+    char *data;
+    long len;
+    const char *copy;
+
+    assert_non_null(k);
+    assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &bn), 1);
+    assert_int_equal(BN_set_word(be, e), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be), 1);
+    params = OSSL_PARAM_BLD_to_param(bld);
+    assert_non_null(params);
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &k2, EVP_PKEY_PUBLIC_KEY, params),
+                     1);
+    assert_int_equal(PEM_write_bio_PUBKEY(out, k2), 1);
+    len = BIO_get_mem_data(out, &data);
+    copy = apr_pstrmemdup(pool, data, (apr_size_t)len);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    BN_free(bn);
+    BN_free(be);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(k2);
+    BIO_free(in);
+    BIO_free(out);
+    return copy;
+}
+
+/* An RS256 token whose "signature" is its own PKCS#1 v1.5 encoded message
+ * (EMSA-PKCS1-v1_5, SHA-256, 2048 bits): under e = 1 it verifies, and
+ * anybody can make one. */
+static const char *forge_rs256_e1(const char *payload)
+{
+    static const unsigned char info[19] = {
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+        0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+    const char *in = input_of("{\"alg\":\"RS256\"}", payload);
+    unsigned char em[256];
+
+    memset(em, 0xff, sizeof(em));
+    em[0] = 0x00;
+    em[1] = 0x01;
+    em[256 - 32 - 19 - 1] = 0x00;
+    memcpy(em + 256 - 32 - 19, info, sizeof(info));
+    assert_int_equal(EVP_Digest(in, strlen(in), em + 256 - 32, NULL,
+                                EVP_sha256(), NULL), 1);
+    return apr_pstrcat(pool, in, ".", b64url(em, sizeof(em)), NULL);
+}
+
+/* RSA keys pass OpenSSL's public key check: with e = 1 every message is
+ * its own signature, so such a key (PEM or JWK) must never load. */
+static void test_rsa_public_check(void **state)
+{
+    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    const char *bad_rsa = "RSA public key is invalid (bad exponent or "
+                          "modulus)";
+    const char *pem;
+    int added = -1;
+
+    (void)state;
+    pem = rsa_pem_with_e(1);
+    assert_string_equal(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL),
+                        bad_rsa);
+    pem = rsa_pem_with_e(65536);
+    assert_string_equal(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL),
+                        bad_rsa);
+    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    /* The same in a JWKS: e = 1 ("AQ"), e = 2 ("Ag"), e = 0 ("AA"). */
+    assert_string_equal(load_jwks(ks, &added,
+                                  with(jwk_of("rsa-1"), "e",
+                                       json_string("AQ")), NULL),
+                        "JWKS holds no usable signature key");
+    assert_non_null(load_jwks(ks, &added, with(jwk_of("rsa-1"), "e",
+                                               json_string("Ag")), NULL));
+    assert_non_null(load_jwks(ks, &added, with(jwk_of("rsa-1"), "e",
+                                               json_string("AA")), NULL));
+    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    /* Next to a sound key, the bad one is skipped. */
+    assert_null(load_jwks(ks, &added,
+                          with(jwk_of("rsa-1"), "e", json_string("AQ")),
+                          jwk_of("ed-1"), NULL));
+    assert_int_equal(added, 1);
+    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
+    /* The forgery e = 1 would let through gets nowhere. */
+    bad(forge_rs256_e1(claims(NOW + 60)), ks, "no key for algorithm");
+    bad(forge_rs256_e1(claims(NOW + 60)), ks_pem, "bad signature");
+    /* Small odd exponents other than 1 are RSA still (e = 3). */
+    pem = rsa_pem_with_e(3);
+    assert_null(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL));
+    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
+}
+
+/* Public key material is no HMAC secret: with a PEM or a JWKS as the
+ * "secret", anybody holding the public key signs HS256 tokens. */
+static void test_secret_not_a_key(void **state)
+{
+    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    static const char *const files[] = {
+        "rsa2048.pub.pem", "rsa2048.rsapub.pem", "ecp256.pub.pem",
+        "ed25519.pub.pem", "ed25519.key.pem", "jwks.json"
+    };
+    const char *why, *jwk;
+    char *text;
+    apr_size_t i, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        text = slurp(files[i], &n);
+        why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)text, n,
+                                         NULL);
+        if (why == NULL)
+            fail_msg("%s was taken for a secret", files[i]);
+        assert_non_null(strstr(why, "no secret"));
+    }
+    /* One JWK, with leading white space. */
+    text = json_dumps(jwk_of("rsa-1"), JSON_COMPACT);
+    jwk = apr_pstrcat(pool, " \n", text, NULL);
+    free(text);
+    why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+                                     strlen(jwk), NULL);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "JWK"));
+    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    /* Secrets that merely resemble such text are secrets. */
+    jwk = "a \"kty\" secret that does not open a JSON object";
+    assert_null(todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+                                           strlen(jwk), NULL));
+    jwk = "{\"a\":\"JSON-looking, but without a key type\"}";
+    assert_null(todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+                                           strlen(jwk), NULL));
+    assert_int_equal(todo_jwt_keyset_count(ks), 2);
+}
+
+/* Which failures more keys could have cured: the caller with a JWKS URL
+ * that never answered says 503 for those, 401 for the rest. */
+static void test_reason_needs_keys(void **state)
+{
+    todo_jwt_policy_t pol = policy();
+    todo_jwt_keyset_t *empty = todo_jwt_keyset_make(pool);
+    const char *ed = ed_token(NULL, claims(NOW + 60));
+    const char *reason;
+    todo_jwt_result_t res;
+    size_t n;
+    unsigned char *sig;
+
+    (void)state;
+    /* For want of a key; the header's algorithm is reported. */
+    assert_int_equal(verify_at(ed, empty, &pol, NOW, &res, &reason),
+                     TODO_JWT_INVALID);
+    assert_true(todo_jwt_reason_needs_keys(reason));
+    assert_int_equal(res.alg, TODO_ALG_EDDSA);
+    assert_null(res.user);
+    assert_int_equal(verify_at(ed_token("k9", claims(NOW + 60)), ks_secret,
+                               &pol, NOW, NULL, &reason),
+                     TODO_JWT_UNKNOWN_KID);
+    assert_true(todo_jwt_reason_needs_keys(reason));
+    sig = signature_of(ed, &n);
+    sig[0] ^= 1;
+    verify_at(replace_segment(ed, 2, b64url(sig, n)), ks_pem, &pol, NOW, NULL,
+              &reason);
+    assert_string_equal(reason, "bad signature");
+    assert_true(todo_jwt_reason_needs_keys(reason));
+    /* Final whatever the keys. */
+    verify_at("not.a.token!", ks_pem, &pol, NOW, &res, &reason);
+    assert_false(todo_jwt_reason_needs_keys(reason));
+    assert_int_equal(res.alg, TODO_ALG_COUNT);
+    verify_at(hsp(claims(NOW - 60)), ks_secret, &pol, NOW, &res, &reason);
+    assert_string_equal(reason, "token expired");
+    assert_false(todo_jwt_reason_needs_keys(reason));
+    assert_int_equal(res.alg, TODO_ALG_HS256);
+    assert_null(res.user);
+    pol.algs = TODO_ALG_BIT(TODO_ALG_EDDSA);
+    verify_at(hsp(claims(NOW + 60)), ks_secret, &pol, NOW, &res, &reason);
+    assert_string_equal(reason, "algorithm not allowed");
+    assert_false(todo_jwt_reason_needs_keys(reason));
+    assert_int_equal(res.alg, TODO_ALG_COUNT);
+    assert_false(todo_jwt_reason_needs_keys(NULL));
+    assert_false(todo_jwt_reason_needs_keys(""));
+}
+
 /* Failed checks must not leave errors in the thread's OpenSSL queue: in
  * httpd the next reader of that queue may be mod_ssl. */
 static void test_error_queue_clean(void **state)
@@ -1486,6 +1691,9 @@ int main(void)
         cmocka_unit_test(test_jwks_ec_not_on_curve),
         cmocka_unit_test(test_jwks_alg_binding),
         cmocka_unit_test(test_jwks_rsa),
+        cmocka_unit_test(test_rsa_public_check),
+        cmocka_unit_test(test_reason_needs_keys),
+        cmocka_unit_test(test_secret_not_a_key),
         cmocka_unit_test(test_error_queue_clean),
     };
 

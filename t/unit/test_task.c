@@ -449,7 +449,8 @@ static void test_due_at(void **state)
     assert_ok(f, parse(f, "{\"title\":\"t\",\"due_at\":"
                           "\"2024-02-29t00:00:00.123456+05:30\"}",
                        TODO_BODY_CREATE));
-    assert_string_equal(f->in.due_at, "2024-02-29T00:00:00.123456+05:30");
+    /* in UTC, whatever the offset */
+    assert_string_equal(f->in.due_at, "2024-02-28T18:30:00.123456Z");
     assert_ok(f, parse(f, "{\"title\":\"t\",\"due_at\":null}",
                        TODO_BODY_CREATE));
     assert_null(f->in.due_at);
@@ -774,7 +775,7 @@ static void test_replace_defaults(void **state)
     assert_int_equal(f->in.priority, 2);
     assert_string_equal(f->in.description, "d");
     assert_int_equal(f->in.completed, 1);
-    assert_string_equal(f->in.due_at, "2026-11-22T10:31:59+01:00");
+    assert_string_equal(f->in.due_at, "2026-11-22T09:31:59Z");
 
     assert_problem(f, parse(f, "{\"priority\":1}", TODO_BODY_REPLACE),
                    400, "title", "is required");

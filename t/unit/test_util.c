@@ -187,22 +187,45 @@ static void test_rfc3339_valid(void **state)
 
     assert_rfc3339(p, "2026-11-22T10:31:59Z", "2026-11-22T10:31:59Z");
     assert_rfc3339(p, "2026-02-28T23:59:59Z", "2026-02-28T23:59:59Z");
-    assert_rfc3339(p, "2024-02-29T00:00:00+05:30", "2024-02-29T00:00:00+05:30");
     assert_rfc3339(p, "2000-02-29T00:00:00Z", "2000-02-29T00:00:00Z");
     assert_rfc3339(p, "2026-11-22T10:31:59.979377Z",
                    "2026-11-22T10:31:59.979377Z");
-    assert_rfc3339(p, "2026-11-22t10:31:59.5+02:00",
-                   "2026-11-22T10:31:59.5+02:00");
     assert_rfc3339(p, "2026-11-22t10:31:59z", "2026-11-22T10:31:59Z");
-    assert_rfc3339(p, "2026-11-22T10:31:59.123456789-23:59",
-                   "2026-11-22T10:31:59.123456789-23:59");
-    assert_rfc3339(p, "2026-11-22T10:31:59-00:00", "2026-11-22T10:31:59-00:00");
-    assert_rfc3339(p, "2016-12-31T23:59:60Z", "2016-12-31T23:59:60Z");
     assert_rfc3339(p, "0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z");
     assert_rfc3339(p, "9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z");
+    assert_rfc3339(p, "9999-12-31T23:59:59.999999Z",
+                   "9999-12-31T23:59:59.999999Z");
+    assert_rfc3339(p, "9999-12-31T23:59:59.9999994Z",
+                   "9999-12-31T23:59:59.9999994Z");
     assert_rfc3339(p, "2026-01-31T00:00:00Z", "2026-01-31T00:00:00Z");
     assert_rfc3339(p, "2026-04-30T00:00:00Z", "2026-04-30T00:00:00Z");
     assert_rfc3339(p, "2026-12-31T00:00:00Z", "2026-12-31T00:00:00Z");
+    assert_rfc3339(p, "1969-12-31T23:59:59.5Z", "1969-12-31T23:59:59.5Z");
+}
+
+/* Offsets are converted: the result is the same instant in UTC. */
+static void test_rfc3339_to_utc(void **state)
+{
+    apr_pool_t *p = *state;
+
+    assert_rfc3339(p, "2024-02-29T00:00:00+05:30", "2024-02-28T18:30:00Z");
+    assert_rfc3339(p, "2026-11-22t10:31:59.5+02:00",
+                   "2026-11-22T08:31:59.5Z");
+    assert_rfc3339(p, "2026-11-22T10:31:59-00:00", "2026-11-22T10:31:59Z");
+    assert_rfc3339(p, "2026-11-22T10:31:59+00:00", "2026-11-22T10:31:59Z");
+    /* PostgreSQL refuses offsets over 15:59; RFC 3339 allows 23:59. */
+    assert_rfc3339(p, "2026-11-22T10:31:59.123456789-23:59",
+                   "2026-11-23T10:30:59.123456789Z");
+    assert_rfc3339(p, "2026-03-01T00:00:00+23:59", "2026-02-28T00:01:00Z");
+    assert_rfc3339(p, "2024-03-01T00:30:00+01:00", "2024-02-29T23:30:00Z");
+    assert_rfc3339(p, "2026-12-31T23:30:00-01:00", "2027-01-01T00:30:00Z");
+    assert_rfc3339(p, "1970-01-01T00:30:00+01:00", "1969-12-31T23:30:00Z");
+    /* A leap second is the next minute's first, as PostgreSQL has it. */
+    assert_rfc3339(p, "2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z");
+    assert_rfc3339(p, "2016-12-31T23:59:60.25Z", "2017-01-01T00:00:00.25Z");
+    /* The edges of 0001-9999, reached through an offset. */
+    assert_rfc3339(p, "0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00Z");
+    assert_rfc3339(p, "9999-12-31T22:59:59-01:00", "9999-12-31T23:59:59Z");
 }
 
 static void test_rfc3339_invalid(void **state)
@@ -231,6 +254,16 @@ static void test_rfc3339_invalid(void **state)
         " 2026-11-22T10:31:59Z",
         "2026-11-22T10:31:59+05:30x",
         "0000-01-01T00:00:00Z",
+        /* Valid text, but the instant is outside 0001-9999 in UTC (also
+         * once PostgreSQL rounds it to microseconds). */
+        "0001-01-01T00:00:00+00:01",
+        "0001-01-01T00:59:59+01:00",
+        "9999-12-31T23:59:59-00:01",
+        "9999-12-31T23:30:00-01:00",
+        "9999-12-31T23:59:60Z",
+        "9999-12-31T23:59:59.9999995Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "9999-12-31T22:59:59.9999999-01:00",
         "2026-11-22T10:31:59.1234567890Z",  /* 10 fraction digits */
         "2026-11-22T10:31:59.Z",
         "2026-11-22 10:31:59Z",         /* space instead of T */
@@ -449,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_utf8_length_invalid),
         cmocka_unit_test(test_is_blank),
         cmocka_unit_test_setup_teardown(test_rfc3339_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rfc3339_to_utc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rfc3339_invalid, setup, teardown),
         cmocka_unit_test(test_format_time),
         cmocka_unit_test_setup_teardown(test_format_time_now, setup, teardown),

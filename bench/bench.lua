@@ -1,0 +1,83 @@
+-- wrk script for mod_todo: spreads requests across the benchmark users'
+-- tokens and tasks.  Arguments (after "--"): scenario, data directory.
+--   scenario: list | get | create | patch | mix (80 % reads / 20 % writes)
+-- The data directory holds tokens.txt ("user token" per line) and
+-- tasks.txt ("user task-id" per line), written by bench/run.sh.
+
+local scenario, users, tasks = "list", {}, {}
+local counter = 0
+
+local function lines(path)
+  local t = {}
+  for l in io.lines(path) do t[#t + 1] = l end
+  return t
+end
+
+function init(args)
+  scenario = args[1] or "list"
+  local dir = args[2] or "."
+  local tok = {}
+  for _, l in ipairs(lines(dir .. "/tokens.txt")) do
+    local u, t = l:match("^(%S+) (%S+)$")
+    tok[u] = t
+    users[#users + 1] = { user = u, token = t }
+  end
+  for _, l in ipairs(lines(dir .. "/tasks.txt")) do
+    local u, id = l:match("^(%S+) (%S+)$")
+    tasks[#tasks + 1] = { token = tok[u], id = id }
+  end
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
+end
+
+local function auth(token, json)
+  local h = { ["Authorization"] = "Bearer " .. token }
+  if json then h["Content-Type"] = "application/json" end
+  return h
+end
+
+local function list()
+  local u = users[math.random(#users)]
+  return wrk.format("GET", "/api/v1/tasks?limit=20", auth(u.token))
+end
+
+local function get()
+  local t = tasks[math.random(#tasks)]
+  return wrk.format("GET", "/api/v1/tasks/" .. t.id, auth(t.token))
+end
+
+local function create()
+  local u = users[math.random(#users)]
+  counter = counter + 1
+  return wrk.format("POST", "/api/v1/tasks", auth(u.token, true),
+    string.format('{"title":"bench task %d","priority":%d}', counter,
+                  math.random(0, 3)))
+end
+
+local function patch()
+  local t = tasks[math.random(#tasks)]
+  return wrk.format("PATCH", "/api/v1/tasks/" .. t.id, auth(t.token, true),
+    string.format('{"priority":%d}', math.random(0, 3)))
+end
+
+local function mix()
+  local r = math.random(100)
+  if r <= 40 then return list() end
+  if r <= 80 then return get() end
+  if r <= 90 then return create() end
+  return patch()
+end
+
+local pick = { list = list, get = get, create = create, patch = patch, mix = mix }
+
+function request()
+  return pick[scenario]()
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f non2xx=%d errors=%d requests=%d\n",
+    summary.requests / secs, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout, summary.requests))
+end

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# mod_todo benchmark: one command, run as root (or with sudo) on the machine
+# to measure.  It builds the module, starts a private PostgreSQL and an
+# Apache with the module exactly as a user would (event MPM, or prefork with
+# TODO_MPM=prefork), loads 200 users x 500 tasks, and then, for each scenario
+# (list, get, create, patch, mix 80/20) at 32 and 128 connections:
+#   - drives the API with wrk (bench/bench.lua spreads requests over the
+#     users' tokens and tasks) and prints requests/s, p50, p99, non-2xx;
+#   - runs pgbench with the module's own SQL statements (the very text the
+#     module prepares, same parameters, prepared mode, same concurrency) as
+#     the database's ceiling, and prints module/pgbench;
+# then measures the RSS of the httpd children before and after 200,000
+# requests of the mix.
+#
+# Environment: TODO_BENCH_HOME (work area, default /var/tmp/mod_todo-bench),
+# TODO_MPM (event|prefork), BENCH_SECS (seconds per run, default 15),
+# BENCH_CONNS (default "32 128"), BENCH_SCENARIOS (default
+# "list get create patch mix"), BENCH_MEM_REQUESTS (default 200000).
+# Results are also written to $TODO_BENCH_HOME/results.txt.
+source "$(dirname "$0")/../scripts/lib.sh"
+
+TODO_HOME=${TODO_BENCH_HOME:-/var/tmp/mod_todo-bench}
+export TODO_HOME
+MPM=${TODO_MPM:-event}
+SECS=${BENCH_SECS:-15}
+CONNS=${BENCH_CONNS:-32 128}
+SCENARIOS=${BENCH_SCENARIOS:-list get create patch mix}
+MEM_REQUESTS=${BENCH_MEM_REQUESTS:-200000}
+USERS=200
+TASKS_PER_USER=500
+PAIRS=200            # (user, task) pairs used by get/patch, both sides
+PG=$TODO_HOME/pg
+WEB=$TODO_HOME/httpd
+DATA=$TODO_HOME/data
+OUT=$TODO_HOME/results.txt
+
+ensure_packages "${TODO_PACKAGES[@]}" wrk
+ensure_user
+prepare_home
+stage_tree
+build_tree
+
+cleanup() {
+  set +e
+  [ -f "$WEB/httpd.pid" ] && as_user /usr/sbin/apache2 -f "$WEB/httpd.conf" -k stop
+  sleep 1
+  pg_stop "$PG"
+}
+trap cleanup EXIT INT TERM
+
+# ------------------------------------------------------------ database
+as_user rm -rf "$PG" "$DATA"
+as_user mkdir -p "$DATA"
+pg_init "$PG" "$(free_port)"
+pg_start "$PG"
+pg_database "$PG" todo
+schema_deploy "$PG" todo
+say "loading $USERS users x $TASKS_PER_USER tasks"
+# User ids are decimal strings (100001...), so pgbench can draw them with
+# \set; the module treats user ids as opaque text either way.
+pg_psql "$PG" -d todo <<SQL
+INSERT INTO tasks (user_id, title, description, completed, completed_at,
+                   priority, due_at, created_at, updated_at)
+SELECT (100000 + u)::text,
+       'Task ' || n || ' of user ' || u,
+       CASE WHEN n % 3 = 0 THEN 'Details for task ' || n END,
+       n % 4 = 0, CASE WHEN n % 4 = 0 THEN now() END,
+       n % 4,
+       CASE WHEN n % 2 = 0 THEN now() + n * interval '1 hour' END,
+       now() - (${TASKS_PER_USER} - n) * interval '1 minute',
+       now() - (${TASKS_PER_USER} - n) * interval '1 minute'
+  FROM generate_series(1, ${USERS}) u, generate_series(1, ${TASKS_PER_USER}) n;
+VACUUM ANALYZE tasks;
+SQL
+# One random task of every user: what get/patch hit, on both sides.
+pg_psql "$PG" -d todo -At -F ' ' -c \
+  "SELECT DISTINCT ON (user_id) user_id, id FROM tasks ORDER BY user_id, random()" \
+  | as_user tee "$DATA/tasks.txt" >/dev/null
+
+# ------------------------------------------------------------ Apache
+as_user sh -c "umask 077; head -c 48 /dev/urandom | base64 -w0 > '$TODO_HOME/jwt.secret'"
+for u in $(seq 100001 $((100000 + USERS))); do
+  printf '%s %s\n' "$u" "$(as_user "$TODO_HOME/build/todo-token" \
+    --secret-file "$TODO_HOME/jwt.secret" --sub "$u" --ttl 86400)"
+done | as_user tee "$DATA/tokens.txt" >/dev/null
+
+HTTP_PORT=$(free_port)
+as_user mkdir -p "$WEB/logs"
+as_user tee "$WEB/httpd.conf" >/dev/null <<CONF
+ServerRoot "$WEB"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$HTTP_PORT
+PidFile "$WEB/httpd.pid"
+DefaultRuntimeDir "$WEB"
+ErrorLog "$WEB/logs/error.log"
+LogLevel warn
+LogFormat "%h %L %u %t \"%r\" %>s %b %D" todo
+CustomLog "$WEB/logs/access.log" todo
+LoadModule mpm_${MPM}_module /usr/lib/apache2/modules/mod_mpm_${MPM}.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
+# Fixed number of children, so their memory can be followed.
+<IfModule mpm_event_module>
+    StartServers 2
+    ServerLimit 2
+    ThreadsPerChild 64
+    MaxRequestWorkers 128
+    MinSpareThreads 1
+    MaxSpareThreads 128
+    MaxConnectionsPerChild 0
+</IfModule>
+<IfModule mpm_prefork_module>
+    StartServers 32
+    ServerLimit 160
+    MinSpareServers 32
+    MaxSpareServers 160
+    MaxRequestWorkers 160
+    MaxConnectionsPerChild 0
+</IfModule>
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 30
+DBDriver pgsql
+DBDParams "$(dbd_params "$PG" todo)"
+<IfModule mpm_event_module>
+    DBDMin 16
+    DBDKeep 16
+    DBDMax 16
+</IfModule>
+<IfModule mpm_prefork_module>
+    DBDMin 1
+    DBDKeep 1
+    DBDMax 1
+</IfModule>
+<Location /api>
+    SetHandler todo
+    Require all granted
+    TodoJWTAlgorithms HS256
+    TodoJWTSecretFile "$TODO_HOME/jwt.secret"
+</Location>
+CONF
+as_user /usr/sbin/apache2 -f "$WEB/httpd.conf" -k start
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null && break
+  sleep 0.1
+done
+URL="http://127.0.0.1:$HTTP_PORT"
+
+# ------------------------------------------------------------ pgbench
+# The statements, with the module's exact text, written for pgbench.
+SQLTEXT=$TODO_HOME/sqltext
+as_user gcc -O2 -o "$SQLTEXT" "$TODO_HOME/src/bench/sqltext.c" \
+  "$TODO_HOME/src/mod_todo/todo_sql.c" -I"$TODO_HOME/src/mod_todo" \
+  $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
+PGB=$DATA/pgbench
+as_user mkdir -p "$PGB"
+# pgbench cannot bind SQL NULL in prepared mode; the module binds "" for
+# "absent" (its statements map '' to NULL), so both send the same values.
+E="''"
+as_user sh -c "cat > '$PGB/list.sql'" <<EOF
+\set u random(100001, $((100000 + USERS)))
+$("$SQLTEXT" todo_list_created_desc :u :e :e :e :e :e :lim :off)
+EOF
+as_user sh -c "cat > '$PGB/create.sql'" <<EOF
+\set u random(100001, $((100000 + USERS)))
+\set p random(0, 3)
+$("$SQLTEXT" todo_create :u :title :descr :f :p :due)
+EOF
+DEFS=(-D "e=" -D lim=20 -D off=0 -D f=f -D "title=bench task"
+      -D "descr=created by the benchmark" -D "due=2030-01-01T00:00:00Z")
+i=0
+while read -r user id; do
+  i=$((i + 1))
+  DEFS+=(-D "u$i=$user" -D "t$i=$id")
+  as_user sh -c "cat > '$PGB/get$i.sql'" <<EOF
+$("$SQLTEXT" todo_get ":u$i" ":t$i")
+EOF
+  as_user sh -c "cat > '$PGB/patch$i.sql'" <<EOF
+\set p random(0, 3)
+$("$SQLTEXT" todo_update ":u$i" ":t$i" :e :e :f :e :f :e :p :f :e)
+EOF
+done < "$DATA/tasks.txt"
+
+# The pgbench -f arguments of a scenario (mix: 40 % list, 40 % get,
+# 10 % create, 10 % patch, as bench.lua does).
+pgbench_files() {
+  local s=$1 k
+  case $s in
+    list|create) echo "-f $PGB/$s.sql" ;;
+    get|patch) for k in $(seq "$PAIRS"); do echo "-f $PGB/$s$k.sql@1"; done ;;
+    mix)
+      echo "-f $PGB/list.sql@$((4 * PAIRS)) -f $PGB/create.sql@$PAIRS"
+      for k in $(seq "$PAIRS"); do echo "-f $PGB/get$k.sql@4 -f $PGB/patch$k.sql@1"; done ;;
+  esac
+}
+
+run_pgbench() {
+  local s=$1 c=$2
+  # shellcheck disable=SC2046
+  as_user pgbench -n -M prepared -c "$c" -j 2 -T "$SECS" \
+    -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
+    2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+
+run_wrk() {
+  local s=$1 c=$2
+  wrk -t 2 -c "$c" -d "${SECS}s" --timeout 10s -s "$TODO_HOME/src/bench/bench.lua" \
+    "$URL" -- "$s" "$DATA" | sed -n 's/^RESULT //p'
+}
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+{
+  echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
+  echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; pgbench -M prepared -j 2 with the module's statements"
+  echo
+  printf '%-8s %5s %10s %9s %9s %7s %11s %7s\n' scenario conns "req/s" "p50 ms" "p99 ms" non2xx "pgbench/s" ratio
+} | tee "$OUT"
+
+say "warming up"
+run_wrk mix 32 >/dev/null
+for s in $SCENARIOS; do
+  for c in $CONNS; do
+    r=$(run_wrk "$s" "$c")
+    p=$(run_pgbench "$s" "$c")
+    rps=$(field "$r" rps)
+    printf '%-8s %5s %10s %9s %9s %7s %11s %6.0f%%\n' "$s" "$c" "$rps" \
+      "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" \
+      "$(( $(field "$r" non2xx) + $(field "$r" errors) ))" "$p" \
+      "$(echo "$rps $p" | awk '{ print ($2 > 0) ? 100 * $1 / $2 : 0 }')" | tee -a "$OUT"
+  done
+done
+
+# ------------------------------------------------------------ memory
+children() {
+  ps --ppid "$(cat "$WEB/httpd.pid")" -o pid=,rss= | sort -n
+}
+say "memory: $MEM_REQUESTS requests of the mix"
+# Long enough for MEM_REQUESTS at the rate of a short mix run.
+rps=$(field "$(SECS=5 run_wrk mix 32)" rps)
+secs=$(echo "$rps $MEM_REQUESTS" | awk '{ s = $2 / $1; print (s < 5) ? 5 : int(s * 1.05 + 1) }')
+before=$(children)
+r=$(SECS=$secs run_wrk mix 32)
+after=$(children)
+{
+  echo
+  echo "memory: RSS of httpd children before/after $(field "$r" requests) requests of the mix (32 connections)"
+  join <(echo "$before") <(echo "$after") | while read -r pid b a; do
+    printf '  child %-7s %7d KiB -> %7d KiB  (%+d KiB)\n' "$pid" "$b" "$a" $((a - b))
+  done
+} | tee -a "$OUT"
+say "results in $OUT"

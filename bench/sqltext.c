@@ -1,0 +1,44 @@
+/* sqltext LABEL VAR... : print the module's statement LABEL (from
+ * mod_todo/todo_sql.c, the very text mod_dbd prepares) with its
+ * placeholders replaced by pgbench variables, in order:
+ *   sqltext todo_get :u :t
+ * so that pgbench runs exactly the module's SQL for the ceiling. */
+#include <stdio.h>
+#include <string.h>
+#include <apr_general.h>
+#include "todo_sql.h"
+
+int main(int argc, char **argv)
+{
+    int i, arg = 2;
+    const todo_stmt_t *st = NULL;
+    const char *s;
+
+    for (i = 0; i < TODO_STMT_COUNT; i++) {
+        const todo_stmt_t *c = todo_sql_stmt((todo_stmt_e)i);
+
+        if (argc > 1 && !strcmp(c->label, argv[1])) {
+            st = c;
+        }
+    }
+    if (!st || argc - 2 != st->nargs) {
+        fprintf(stderr, "usage: sqltext LABEL VAR... (%d vars)\n",
+                st ? st->nargs : -1);
+        return 2;
+    }
+    for (s = st->sql; *s; s++) {
+        if (s[0] == '%' && s[1] == '%') {
+            putchar('%');
+            s++;
+        }
+        else if (s[0] == '%' && s[1] == 's') {
+            fputs(argv[arg++], stdout);
+            s++;
+        }
+        else {
+            putchar(*s);
+        }
+    }
+    putchar('\n');
+    return 0;
+}
