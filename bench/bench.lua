@@ -49,7 +49,8 @@ local function create()
   local u = users[math.random(#users)]
   counter = counter + 1
   return wrk.format("POST", "/api/v1/tasks", auth(u.token, true),
-    string.format('{"title":"bench task %d","priority":%d}', counter,
+    string.format('{"title":"bench task %d","description":"created by the benchmark",'
+                  .. '"priority":%d,"due_at":"2030-01-01T00:00:00Z"}', counter,
                   math.random(0, 3)))
 end
 

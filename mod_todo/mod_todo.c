@@ -93,7 +93,8 @@ static int todo_header_parser(request_rec *r)
     q->id = new_request_id(r->pool);
     q->method = todo_route_method(r->method);
     n = strlen(cfg->prefix);
-    if (!strncmp(r->uri, cfg->prefix, n)) {
+    if (!strncmp(r->uri, cfg->prefix, n)
+        && (r->uri[n] == '/' || r->uri[n] == '\0')) {
         todo_route_match(r->pool, r->uri + n, &q->route);
     }
     ap_set_module_config(r->request_config, &todo_module, q);

@@ -336,7 +336,7 @@ static int list_tasks(request_rec *r, todo_req_t *q)
         return send_error(r, HTTP_BAD_REQUEST, "invalid query parameters",
                           details);
     }
-    st = todo_dbd_run(r, todo_sql_list_stmt(lq.sort),
+    st = todo_dbd_run(r, todo_sql_list_stmt(&lq),
                       todo_sql_args_list(r->pool, r->user, &lq), 1, &rows);
     if (st != OK) {
         return send_db_error(r, st);

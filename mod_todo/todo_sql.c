@@ -2,9 +2,12 @@
 #include <apr_strings.h>
 #include "todo_sql.h"
 
-/* RFC 3339 in UTC with microseconds, whatever the session's TimeZone. */
+/* RFC 3339 in UTC with microseconds, whatever the session's TimeZone.
+ * The colons are quoted literals ("HH24":"MI"), so that no ":name" appears
+ * in the SQL: pgbench would take it for a variable (bench/run.sh replays
+ * these statements). */
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', " \
-                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                "'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.US\"Z\"')"
 
 /* The task columns, in todo_sql.h's TODO_COL_* order. */
 #define TASK_COLS                                                       \
@@ -12,6 +15,12 @@
     TS("t.completed_at") " AS completed_at, t.priority, "               \
     TS("t.due_at") " AS due_at, " TS("t.created_at") " AS created_at, " \
     TS("t.updated_at") " AS updated_at, t.version"
+
+/* An optional argument: the module binds "" for "absent", which becomes
+ * NULL here (and disables that filter or keeps that column).  Binding ""
+ * rather than SQL NULL lets pgbench, which cannot bind NULL, replay the
+ * module's statements with the very same values (bench/run.sh). */
+#define OPT(type) "CAST(NULLIF(CAST(%s AS text), '') AS " type ")"
 
 #define SQL_GET                                                         \
     "SELECT " TASK_COLS " FROM tasks t"                                 \
@@ -24,7 +33,7 @@
     " CASE WHEN p.done THEN now() END, p.prio, p.due"                   \
     " FROM (SELECT CAST(%s AS text) AS uid, CAST(%s AS text) AS title," \
     " CAST(%s AS text) AS descr, CAST(%s AS boolean) AS done,"          \
-    " CAST(%s AS smallint) AS prio, CAST(%s AS timestamptz) AS due) p"  \
+    " CAST(%s AS smallint) AS prio, " OPT("timestamptz") " AS due) p"   \
     " RETURNING " TASK_COLS
 
 /* The new value of "completed", used twice: once for the column and once
@@ -34,17 +43,18 @@
 #define NEW_DONE "(CASE WHEN p.toggle THEN NOT t.completed" \
                  " ELSE COALESCE(p.done, t.completed) END)"
 
-/* One statement for PUT, PATCH and PATCH .../complete: a NULL argument
- * keeps the column, set_* flags distinguish "set to null" from "keep".
+/* One statement for PUT, PATCH and PATCH .../complete: an empty (absent)
+ * argument keeps the column, set_* flags distinguish "set to null" from
+ * "keep".
  * The If-Match condition is part of the UPDATE's WHERE, so of two writers
  * holding the same ETag exactly one succeeds. "found" tells 404 from 412. */
 #define SQL_UPDATE                                                      \
     "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
-    " CAST(%s AS bigint[]) AS vers, CAST(%s AS text) AS title,"         \
+    " " OPT("bigint[]") " AS vers, " OPT("text") " AS title,"           \
     " CAST(%s AS boolean) AS set_descr, CAST(%s AS text) AS descr,"     \
-    " CAST(%s AS boolean) AS toggle, CAST(%s AS boolean) AS done,"      \
-    " CAST(%s AS smallint) AS prio,"                                    \
-    " CAST(%s AS boolean) AS set_due, CAST(%s AS timestamptz) AS due),"\
+    " CAST(%s AS boolean) AS toggle, " OPT("boolean") " AS done,"       \
+    " " OPT("smallint") " AS prio,"                                     \
+    " CAST(%s AS boolean) AS set_due, " OPT("timestamptz") " AS due),"  \
     " cur AS (SELECT 1 FROM tasks t, p"                                 \
     " WHERE t.user_id = p.uid AND t.id = p.id),"                        \
     " u AS (UPDATE tasks t SET"                                         \
@@ -65,7 +75,7 @@
 
 #define SQL_DELETE                                                      \
     "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
-    " CAST(%s AS bigint[]) AS vers),"                                   \
+    " " OPT("bigint[]") " AS vers),"                                    \
     " cur AS (SELECT 1 FROM tasks t, p"                                 \
     " WHERE t.user_id = p.uid AND t.id = p.id),"                        \
     " d AS (DELETE FROM tasks t USING p"                                \
@@ -81,14 +91,37 @@
 
 /* The page and the total come from one statement: the count runs over the
  * same filtered set, and the LEFT JOIN still yields the total (with NULL
- * task columns) when the page is empty.  A NULL filter argument disables
- * that filter; strpos() avoids LIKE's wildcards in q. */
-#define SQL_LIST_HEAD                                                   \
+ * task columns) when the page is empty.
+ *
+ * Three shapes, because PostgreSQL plans a prepared statement once
+ * ("generic plan") only when that plan is not costlier than planning with
+ * the actual values: with optional filters written as "$n IS NULL OR ...",
+ * it is, and PostgreSQL would plan the statement again on every execution
+ * (which was most of the database's time in the benchmark).  So the common
+ * lists -- no filter, or only a status -- have statements of their own
+ * with plain conditions; any other filter combination takes the general
+ * statement, where an empty argument disables a filter.  strpos() avoids
+ * LIKE's wildcards in q. */
+#define SQL_PAGE(where, order)                                          \
+    " LEFT JOIN LATERAL (SELECT * FROM tasks WHERE " where              \
+    " ORDER BY " order                                                  \
+    " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS bigint)) AS t ON true"
+#define SQL_LIST_PLAIN(order)                                           \
+    "SELECT c.total, " TASK_COLS " FROM (SELECT count(*) AS total"      \
+    " FROM tasks WHERE user_id = CAST(%s AS text)) AS c"                \
+    SQL_PAGE("user_id = CAST(%s AS text)", order)
+#define SQL_LIST_STATUS(order)                                          \
+    "SELECT c.total, " TASK_COLS " FROM (SELECT count(*) AS total"      \
+    " FROM tasks WHERE user_id = CAST(%s AS text)"                      \
+    " AND completed = CAST(%s AS boolean)) AS c"                        \
+    SQL_PAGE("user_id = CAST(%s AS text) AND completed = CAST(%s AS boolean)",\
+             order)
+#define SQL_LIST(order)                                                 \
     "WITH p AS NOT MATERIALIZED (SELECT CAST(%s AS text) AS uid,"       \
-    " CAST(%s AS boolean) AS done, lower(CAST(%s AS text)) AS q,"       \
-    " CAST(%s AS timestamptz) AS due_before,"                           \
-    " CAST(%s AS timestamptz) AS due_after,"                            \
-    " CAST(%s AS timestamptz) AS upd_since),"                           \
+    " " OPT("boolean") " AS done, lower(" OPT("text") ") AS q,"         \
+    " " OPT("timestamptz") " AS due_before,"                            \
+    " " OPT("timestamptz") " AS due_after,"                             \
+    " " OPT("timestamptz") " AS upd_since),"                            \
     " m AS NOT MATERIALIZED (SELECT t.* FROM tasks t, p"                \
     " WHERE t.user_id = p.uid"                                          \
     " AND (p.done IS NULL OR t.completed = p.done)"                     \
@@ -99,15 +132,22 @@
     " AND (p.upd_since IS NULL OR t.updated_at >= p.upd_since))"        \
     " SELECT c.total, " TASK_COLS                                       \
     " FROM (SELECT count(*) AS total FROM m) AS c"                      \
-    " LEFT JOIN LATERAL (SELECT * FROM m ORDER BY "
-#define SQL_LIST_TAIL                                                   \
+    " LEFT JOIN LATERAL (SELECT * FROM m ORDER BY " order               \
     " LIMIT CAST(%s AS integer) OFFSET CAST(%s AS bigint)) AS t ON true"
-#define SQL_LIST(order) SQL_LIST_HEAD order SQL_LIST_TAIL
 
 /* Titles order by lower(title) in byte (code point) order, whatever the
  * database's collation, so the order is the same on every installation
  * and matches the tasks_user_title index. */
 #define TITLE_KEY "lower(title) COLLATE \"C\""
+
+/* The ten sort orders, each in the three list shapes. */
+#define LISTS(sort, name, order)                                        \
+    [TODO_STMT_LIST_FIRST + sort] =                                     \
+        {"todo_list_" name, SQL_LIST(order), 8},                        \
+    [TODO_STMT_LISTP_FIRST + sort] =                                    \
+        {"todo_listp_" name, SQL_LIST_PLAIN(order), 4},                 \
+    [TODO_STMT_LISTS_FIRST + sort] =                                    \
+        {"todo_lists_" name, SQL_LIST_STATUS(order), 6}
 
 static const todo_stmt_t stmts[TODO_STMT_COUNT] = {
     [TODO_STMT_HEALTH]  = {"todo_health", "SELECT 1", 0},
@@ -116,27 +156,16 @@ static const todo_stmt_t stmts[TODO_STMT_COUNT] = {
     [TODO_STMT_UPDATE]  = {"todo_update", SQL_UPDATE, 11},
     [TODO_STMT_DELETE]  = {"todo_delete", SQL_DELETE, 3},
     [TODO_STMT_FOREIGN] = {"todo_foreign", SQL_FOREIGN, 2},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_CREATED_DESC] =
-        {"todo_list_created_desc", SQL_LIST("created_at DESC, id DESC"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_CREATED_ASC] =
-        {"todo_list_created_asc", SQL_LIST("created_at, id"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_UPDATED_ASC] =
-        {"todo_list_updated_asc", SQL_LIST("updated_at, id"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_UPDATED_DESC] =
-        {"todo_list_updated_desc", SQL_LIST("updated_at DESC, id DESC"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_DUE_ASC] =
-        {"todo_list_due_asc", SQL_LIST("due_at ASC NULLS LAST, id"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_DUE_DESC] =
-        {"todo_list_due_desc",
-         SQL_LIST("due_at DESC NULLS LAST, id DESC"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_PRIORITY_ASC] =
-        {"todo_list_priority_asc", SQL_LIST("priority, id"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_PRIORITY_DESC] =
-        {"todo_list_priority_desc", SQL_LIST("priority DESC, id DESC"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_TITLE_ASC] =
-        {"todo_list_title_asc", SQL_LIST(TITLE_KEY ", id"), 8},
-    [TODO_STMT_LIST_FIRST + TODO_SORT_TITLE_DESC] =
-        {"todo_list_title_desc", SQL_LIST(TITLE_KEY " DESC, id DESC"), 8},
+    LISTS(TODO_SORT_CREATED_DESC, "created_desc", "created_at DESC, id DESC"),
+    LISTS(TODO_SORT_CREATED_ASC, "created_asc", "created_at, id"),
+    LISTS(TODO_SORT_UPDATED_ASC, "updated_asc", "updated_at, id"),
+    LISTS(TODO_SORT_UPDATED_DESC, "updated_desc", "updated_at DESC, id DESC"),
+    LISTS(TODO_SORT_DUE_ASC, "due_asc", "due_at ASC NULLS LAST, id"),
+    LISTS(TODO_SORT_DUE_DESC, "due_desc", "due_at DESC NULLS LAST, id DESC"),
+    LISTS(TODO_SORT_PRIORITY_ASC, "priority_asc", "priority, id"),
+    LISTS(TODO_SORT_PRIORITY_DESC, "priority_desc", "priority DESC, id DESC"),
+    LISTS(TODO_SORT_TITLE_ASC, "title_asc", TITLE_KEY ", id"),
+    LISTS(TODO_SORT_TITLE_DESC, "title_desc", TITLE_KEY " DESC, id DESC"),
 };
 
 const todo_stmt_t *todo_sql_stmt(todo_stmt_e which)
@@ -144,14 +173,30 @@ const todo_stmt_t *todo_sql_stmt(todo_stmt_e which)
     return (unsigned)which < TODO_STMT_COUNT ? &stmts[which] : NULL;
 }
 
-todo_stmt_e todo_sql_list_stmt(todo_sort_e sort)
+/* Which of the three list shapes a query needs (see SQL_LIST_PLAIN). */
+static int list_shape(const todo_list_query_t *q)
 {
-    return (todo_stmt_e)(TODO_STMT_LIST_FIRST + sort);
+    if (q->q || q->due_before || q->due_after || q->updated_since) {
+        return TODO_STMT_LIST_FIRST;
+    }
+    return q->status == TODO_STATUS_ALL ? TODO_STMT_LISTP_FIRST
+                                        : TODO_STMT_LISTS_FIRST;
+}
+
+todo_stmt_e todo_sql_list_stmt(const todo_list_query_t *q)
+{
+    return (todo_stmt_e)(list_shape(q) + q->sort);
 }
 
 static const char *flag(int on)
 {
     return on ? "t" : "f";
+}
+
+/* An optional argument's value: "" when absent (see OPT). */
+static const char *opt(const char *v)
+{
+    return v ? v : "";
 }
 
 const char **todo_sql_args_create(apr_pool_t *p, const char *user,
@@ -164,7 +209,7 @@ const char **todo_sql_args_create(apr_pool_t *p, const char *user,
     a[2] = in->description;
     a[3] = flag(in->completed);
     a[4] = apr_itoa(p, in->priority);
-    a[5] = in->due_at;
+    a[5] = opt(in->due_at);
     return a;
 }
 
@@ -177,15 +222,17 @@ const char **todo_sql_args_update(apr_pool_t *p, const char *user,
 
     a[0] = user;
     a[1] = id;
-    a[2] = versions;
-    a[3] = (has & TODO_F_TITLE) ? in->title : NULL;
+    a[2] = opt(versions);
+    a[3] = opt((has & TODO_F_TITLE) ? in->title : NULL);
     a[4] = flag(has & TODO_F_DESCRIPTION);
-    a[5] = (has & TODO_F_DESCRIPTION) ? in->description : NULL;
+    /* description is the one argument where "" is a value: when it is to
+     * be set, NULL binds SQL NULL (clear it); otherwise it is ignored. */
+    a[5] = (has & TODO_F_DESCRIPTION) ? in->description : "";
     a[6] = flag(toggle);
-    a[7] = (has & TODO_F_COMPLETED) ? flag(in->completed) : NULL;
-    a[8] = (has & TODO_F_PRIORITY) ? apr_itoa(p, in->priority) : NULL;
+    a[7] = opt((has & TODO_F_COMPLETED) ? flag(in->completed) : NULL);
+    a[8] = opt((has & TODO_F_PRIORITY) ? apr_itoa(p, in->priority) : NULL);
     a[9] = flag(has & TODO_F_DUE_AT);
-    a[10] = (has & TODO_F_DUE_AT) ? in->due_at : NULL;
+    a[10] = opt((has & TODO_F_DUE_AT) ? in->due_at : NULL);
     return a;
 }
 
@@ -196,7 +243,7 @@ const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
 
     a[0] = user;
     a[1] = id;
-    a[2] = versions;
+    a[2] = opt(versions);
     return a;
 }
 
@@ -224,16 +271,32 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
                                 const todo_list_query_t *q)
 {
     const char **a = apr_pcalloc(p, 8 * sizeof(*a));
+    const char *done = flag(q->status == TODO_STATUS_COMPLETED);
+    const char *lim = apr_itoa(p, q->limit), *off = apr_ltoa(p, q->offset);
+    int n = 0;
 
-    a[0] = user;
-    a[1] = q->status == TODO_STATUS_ALL ? NULL
-         : flag(q->status == TODO_STATUS_COMPLETED);
-    a[2] = q->q;
-    a[3] = q->due_before;
-    a[4] = q->due_after;
-    a[5] = q->updated_since;
-    a[6] = apr_itoa(p, q->limit);
-    a[7] = apr_ltoa(p, q->offset);
+    /* The count and the page each name the user (and the status). */
+    switch (list_shape(q)) {
+    case TODO_STMT_LISTP_FIRST:
+        a[n++] = user;
+        a[n++] = user;
+        break;
+    case TODO_STMT_LISTS_FIRST:
+        a[n++] = user;
+        a[n++] = done;
+        a[n++] = user;
+        a[n++] = done;
+        break;
+    default:
+        a[n++] = user;
+        a[n++] = q->status == TODO_STATUS_ALL ? "" : done;
+        a[n++] = opt(q->q);
+        a[n++] = opt(q->due_before);
+        a[n++] = opt(q->due_after);
+        a[n++] = opt(q->updated_since);
+    }
+    a[n++] = lim;
+    a[n] = off;
     return a;
 }
 

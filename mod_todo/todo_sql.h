@@ -21,8 +21,12 @@ typedef enum {
     TODO_STMT_UPDATE,
     TODO_STMT_DELETE,
     TODO_STMT_FOREIGN,
-    TODO_STMT_LIST_FIRST,      /* one list statement per sort order */
-    TODO_STMT_COUNT = TODO_STMT_LIST_FIRST + TODO_SORT_COUNT
+    /* One list statement per sort order, in three shapes: any filters,
+     * no filter (plain), status only. */
+    TODO_STMT_LIST_FIRST,
+    TODO_STMT_LISTP_FIRST = TODO_STMT_LIST_FIRST + TODO_SORT_COUNT,
+    TODO_STMT_LISTS_FIRST = TODO_STMT_LISTP_FIRST + TODO_SORT_COUNT,
+    TODO_STMT_COUNT = TODO_STMT_LISTS_FIRST + TODO_SORT_COUNT
 } todo_stmt_e;
 
 typedef struct {
@@ -32,7 +36,9 @@ typedef struct {
 } todo_stmt_t;
 
 const todo_stmt_t *todo_sql_stmt(todo_stmt_e which);
-todo_stmt_e todo_sql_list_stmt(todo_sort_e sort);
+/* The list statement for a query: its sort, and the simplest shape that
+ * holds its filters. */
+todo_stmt_e todo_sql_list_stmt(const todo_list_query_t *q);
 
 /* Columns of a task row, in the order every task statement returns them.
  * GET, CREATE return exactly these; UPDATE and LIST put one extra column

@@ -1,0 +1,227 @@
+/* Unit tests of todo_sql: statement table, argument vectors, native text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+#include <cmocka.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include "todo_sql.h"
+
+static apr_pool_t *pool;
+
+static int count_args(const char *sql)
+{
+    int n = 0;
+
+    for (; *sql; sql++) {
+        if (sql[0] == '%' && sql[1] == '%') {
+            sql++;
+        }
+        else if (sql[0] == '%') {
+            /* apr_dbd counts any %<letter>; only %s may appear. */
+            assert_int_equal(sql[1], 's');
+            n++;
+        }
+    }
+    return n;
+}
+
+static void test_table(void **state)
+{
+    int i, j;
+
+    (void)state;
+    for (i = 0; i < TODO_STMT_COUNT; i++) {
+        const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
+        const char *c;
+
+        assert_non_null(st);
+        assert_non_null(st->label);
+        /* The pgsql driver PREPAREs the label unquoted: lower case only. */
+        for (c = st->label; *c; c++) {
+            assert_true(islower((unsigned char)*c) || *c == '_');
+        }
+        assert_int_equal(count_args(st->sql), st->nargs);
+        /* No ":name" outside "::type": pgbench (the benchmark's ceiling)
+         * would read it as a variable. */
+        for (c = st->sql; *c; c++) {
+            if (c[0] == ':' && c[1] == ':') {
+                c++;
+            }
+            else if (c[0] == ':') {
+                assert_false(isalpha((unsigned char)c[1]));
+            }
+        }
+        for (j = 0; j < i; j++) {
+            assert_string_not_equal(st->label, todo_sql_stmt(j)->label);
+        }
+    }
+    assert_null(todo_sql_stmt(TODO_STMT_COUNT));
+    for (i = 0; i < TODO_SORT_COUNT; i++) {
+        todo_list_query_t q = {0};
+        const todo_stmt_t *st;
+
+        q.sort = (todo_sort_e)i;
+        st = todo_sql_stmt(todo_sql_list_stmt(&q));
+        assert_non_null(strstr(st->label, "todo_listp_"));
+        assert_int_equal(st->nargs, 4);
+        q.status = TODO_STATUS_PENDING;
+        st = todo_sql_stmt(todo_sql_list_stmt(&q));
+        assert_non_null(strstr(st->label, "todo_lists_"));
+        assert_int_equal(st->nargs, 6);
+        q.due_after = "2026-01-01T00:00:00Z";
+        st = todo_sql_stmt(todo_sql_list_stmt(&q));
+        assert_non_null(strstr(st->label, "todo_list_"));
+        assert_int_equal(st->nargs, 8);
+        /* The same sort in every shape. */
+        assert_string_equal(st->label + strlen("todo_list_"),
+                            todo_sql_stmt(TODO_STMT_LISTP_FIRST + i)->label
+                            + strlen("todo_listp_"));
+        assert_string_equal(st->label + strlen("todo_list_"),
+                            todo_sql_stmt(TODO_STMT_LISTS_FIRST + i)->label
+                            + strlen("todo_lists_"));
+    }
+}
+
+/* Every statement is scoped by the user: its first argument (the foreign
+ * check excludes the user instead). */
+static void test_scoped_by_user(void **state)
+{
+    int i;
+
+    (void)state;
+    for (i = 0; i < TODO_STMT_COUNT; i++) {
+        const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
+
+        if (i == TODO_STMT_HEALTH) {
+            continue;
+        }
+        assert_true(strstr(st->sql, "user_id = %s")
+                    || strstr(st->sql, "user_id = CAST(%s AS text)")
+                    || strstr(st->sql, "user_id = p.uid")
+                    || strstr(st->sql, "user_id <> %s")
+                    || strstr(st->sql, "INSERT INTO tasks"));
+    }
+}
+
+static void test_args_update(void **state)
+{
+    todo_task_input_t in = {0};
+    const char **a;
+
+    (void)state;
+    in.present = TODO_F_PRIORITY | TODO_F_DESCRIPTION;
+    in.priority = 3;
+    in.description = NULL;          /* clear it */
+    a = todo_sql_args_update(pool, "u", "id", NULL, &in, 0);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "id");
+    assert_string_equal(a[2], "");  /* no If-Match */
+    assert_string_equal(a[3], "");  /* title kept */
+    assert_string_equal(a[4], "t"); /* description set ... */
+    assert_null(a[5]);              /* ... to NULL */
+    assert_string_equal(a[6], "f");
+    assert_string_equal(a[7], "");
+    assert_string_equal(a[8], "3");
+    assert_string_equal(a[9], "f");
+    assert_string_equal(a[10], "");
+
+    a = todo_sql_args_update(pool, "u", "id", "{2}", NULL, 1);
+    assert_string_equal(a[2], "{2}");
+    assert_string_equal(a[4], "f");
+    assert_string_equal(a[5], "");  /* ignored when not set */
+    assert_string_equal(a[6], "t"); /* toggle */
+}
+
+static void test_args_list_and_create(void **state)
+{
+    todo_list_query_t q = {0};
+    todo_task_input_t in = {0};
+    const char **a;
+
+    (void)state;
+    q.limit = 20;
+    q.offset = 40;
+    a = todo_sql_args_list(pool, "u", &q);          /* plain */
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "u");
+    assert_string_equal(a[2], "20");
+    assert_string_equal(a[3], "40");
+
+    q.status = TODO_STATUS_PENDING;                 /* status only */
+    a = todo_sql_args_list(pool, "u", &q);
+    assert_string_equal(a[1], "f");
+    assert_string_equal(a[2], "u");
+    assert_string_equal(a[3], "f");
+    assert_string_equal(a[4], "20");
+    assert_string_equal(a[5], "40");
+
+    q.q = "milk";                                   /* general */
+    a = todo_sql_args_list(pool, "u", &q);
+    assert_string_equal(a[1], "f");
+    assert_string_equal(a[2], "milk");
+    assert_string_equal(a[3], "");
+    assert_string_equal(a[6], "20");
+    assert_string_equal(a[7], "40");
+    q.status = TODO_STATUS_ALL;
+    assert_string_equal(todo_sql_args_list(pool, "u", &q)[1], "");
+
+    in.title = "t";
+    in.description = "";            /* "" is a description, not absent */
+    in.completed = 1;
+    in.priority = 2;
+    a = todo_sql_args_create(pool, "u", &in);
+    assert_string_equal(a[2], "");
+    assert_string_equal(a[3], "t");
+    assert_string_equal(a[4], "2");
+    assert_string_equal(a[5], "");  /* no due date */
+    in.description = NULL;
+    assert_null(todo_sql_args_create(pool, "u", &in)[2]);
+}
+
+static void test_native(void **state)
+{
+    const todo_stmt_t *st = todo_sql_stmt(TODO_STMT_UPDATE);
+    const char *n = todo_sql_native(pool, st);
+
+    (void)state;
+    assert_null(strstr(n, "%s"));
+    assert_non_null(strstr(n, "$1"));
+    assert_non_null(strstr(n, "$11"));
+    assert_null(strstr(n, "$12"));
+}
+
+static void test_error_status(void **state)
+{
+    (void)state;
+    assert_int_equal(todo_sql_error_status(NULL), 500);
+    assert_int_equal(todo_sql_error_status("ERROR:  new row for relation "
+        "\"tasks\" violates check constraint \"tasks_title_check\""), 400);
+    assert_int_equal(todo_sql_error_status("ERROR:  duplicate key value "
+        "violates unique constraint \"tasks_pkey\""), 409);
+    assert_int_equal(todo_sql_error_status("ERROR:  relation \"tasks\" "
+        "does not exist"), 500);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_scoped_by_user),
+        cmocka_unit_test(test_args_update),
+        cmocka_unit_test(test_args_list_and_create),
+        cmocka_unit_test(test_native),
+        cmocka_unit_test(test_error_status),
+    };
+    int rc;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    rc = cmocka_run_group_tests_name("sql", tests, NULL, NULL);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return rc;
+}
