@@ -221,6 +221,7 @@ MODULE_CONNS=$((POOL * CHILDREN))
 ceiling() {
   local s=$1 c=$2 a b
   a=$(run_pgbench "$s" "$c")
+  reset_data
   b=$(run_pgbench "$s" "$MODULE_CONNS")
   echo "$a $b" | awk '{ print ($1 > $2) ? $1 : $2 }'
 }
@@ -254,9 +255,19 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 say "warming up"
 run_wrk mix 32 >/dev/null
+# Every run starts from the same data: what create/mix added is removed
+# and the table vacuumed (dead rows and stale visibility would otherwise
+# slow down whatever runs next).
+reset_data() {
+  pg_psql "$PG" -d todo -c "DELETE FROM tasks WHERE title LIKE 'bench task%'" \
+    -c "VACUUM ANALYZE tasks" >/dev/null
+}
+
 for s in $SCENARIOS; do
   for c in $CONNS; do
+    reset_data
     r=$(run_wrk "$s" "$c")
+    reset_data
     p=$(ceiling "$s" "$c")
     rps=$(field "$r" rps)
     printf '%-8s %5s %10s %9s %9s %7s %11s %6.0f%%\n' "$s" "$c" "$rps" \
@@ -271,6 +282,7 @@ children() {
   ps --ppid "$(cat "$WEB/httpd.pid")" -o pid=,rss= | sort -n
 }
 say "memory: $MEM_REQUESTS requests of the mix"
+reset_data
 # Long enough for MEM_REQUESTS at the rate of a short mix run.
 rps=$(field "$(SECS=5 run_wrk mix 32)" rps)
 secs=$(echo "$rps $MEM_REQUESTS" | awk '{ s = $2 / $1; print (s < 5) ? 5 : int(s * 1.05 + 1) }')

@@ -141,9 +141,16 @@ void todo_api_cors(request_rec *r, todo_req_t *q)
 
 /* -------------------------------------------------------- request body */
 
+static int json_type(request_rec *r)
+{
+    return todo_util_is_json_media_type(apr_table_get(r->headers_in,
+                                                      "Content-Type"));
+}
+
 /* Read the whole body, refusing more than the configured limit without
  * trusting Content-Length (a chunked body has none, a lying client can
- * send more).  *body is NULL when the request has no body. */
+ * send more).  *body is NULL when the request has no body (an empty
+ * chunked one included). */
 static int read_body(request_rec *r, const todo_req_t *q, const char **body,
                      apr_size_t *len)
 {
@@ -161,8 +168,9 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
     if (cl && apr_atoi64(cl) > limit) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
-    if (!todo_util_is_json_media_type(apr_table_get(r->headers_in,
-                                                    "Content-Type"))) {
+    /* With a length, refuse a wrong type before reading; a chunked body
+     * may turn out empty (no body at all, which needs no type). */
+    if (cl && !json_type(r)) {
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     todo_buf_init(&b, r->pool, cl ? (apr_size_t)apr_atoi64(cl) + 1 : 1024);
@@ -195,6 +203,12 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
             todo_buf_append(&b, data, n);
         }
         apr_brigade_cleanup(bb);
+    }
+    if (!b.len) {
+        return OK;
+    }
+    if (!cl && !json_type(r)) {
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     *body = b.data;
     *len = b.len;
@@ -242,7 +256,7 @@ static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
     }
     if (has_body) {
         *has_body = body != NULL;
-        if (!body) {
+        if (!*has_body) {
             return OK;
         }
     }
@@ -542,7 +556,11 @@ static int health(request_rec *r)
 
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (st != OK) {
+        /* Whatever failed, the answer is "try again later". */
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        if (!apr_table_get(r->err_headers_out, "Retry-After")) {
+            apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        }
         return send_error(r, HTTP_SERVICE_UNAVAILABLE,
                           "the database is unavailable", NULL);
     }

@@ -99,6 +99,7 @@ static const status_entry_t status_table[] = {
     {403, "FORBIDDEN", "Access to this resource is forbidden."},
     {404, "NOT_FOUND", "The requested resource was not found."},
     {405, "METHOD_NOT_ALLOWED", "The method is not allowed for this resource."},
+    {409, "CONFLICT", "The request conflicts with the current state."},
     {412, "PRECONDITION_FAILED", "The resource does not match the given precondition."},
     {413, "PAYLOAD_TOO_LARGE", "The request body is too large."},
     {415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json."},

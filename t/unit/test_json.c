@@ -171,7 +171,7 @@ static void test_status_codes(void **state)
         {502, "INTERNAL_ERROR"}, {504, "INTERNAL_ERROR"},
         {599, "INTERNAL_ERROR"},
         {402, "BAD_REQUEST"}, {406, "BAD_REQUEST"}, {408, "BAD_REQUEST"},
-        {409, "BAD_REQUEST"}, {411, "BAD_REQUEST"}, {414, "BAD_REQUEST"},
+        {409, "CONFLICT"}, {411, "BAD_REQUEST"}, {414, "BAD_REQUEST"},
         {418, "BAD_REQUEST"}, {429, "BAD_REQUEST"}, {431, "BAD_REQUEST"},
         {499, "BAD_REQUEST"},
     };
