@@ -29,6 +29,8 @@ MEM_REQUESTS=${BENCH_MEM_REQUESTS:-200000}
 USERS=200
 TASKS_PER_USER=500
 PAIRS=200            # (user, task) pairs used by get/patch, both sides
+EVENT_CHILDREN=2     # event MPM: children, and database connections each
+EVENT_DBDMAX=8
 PG=$TODO_HOME/pg
 WEB=$TODO_HOME/httpd
 DATA=$TODO_HOME/data
@@ -106,13 +108,13 @@ LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
 # Enough workers for every benchmark connection: at MaxRequestWorkers the
 # event MPM starts closing idle keep-alive connections.
 <IfModule mpm_event_module>
-    StartServers 2
-    ServerLimit 2
+    StartServers $EVENT_CHILDREN
+    ServerLimit $EVENT_CHILDREN
     ThreadLimit 128
     ThreadsPerChild 128
-    MaxRequestWorkers 256
+    MaxRequestWorkers $((EVENT_CHILDREN * 128))
     MinSpareThreads 1
-    MaxSpareThreads 256
+    MaxSpareThreads $((EVENT_CHILDREN * 128))
     MaxConnectionsPerChild 0
 </IfModule>
 <IfModule mpm_prefork_module>
@@ -131,9 +133,9 @@ DBDParams "$(dbd_params "$PG" todo)"
 # Two cores: more than a few busy PostgreSQL backends per core only adds
 # context switches; requests wait for a pooled connection instead.
 <IfModule mpm_event_module>
-    DBDMin 8
-    DBDKeep 8
-    DBDMax 8
+    DBDMin $EVENT_DBDMAX
+    DBDKeep $EVENT_DBDMAX
+    DBDMax $EVENT_DBDMAX
 </IfModule>
 <IfModule mpm_prefork_module>
     DBDMin 1
@@ -215,14 +217,18 @@ pgbench_files() {
 # The ceiling of a scenario at C connections: pgbench with the module's
 # statements, both at C clients and at the number of database connections
 # the module itself uses (its pool), whichever the database serves faster.
-POOL=$(awk '/mpm_'"$MPM"'_module>/ {on=1} on && /DBDMax/ {print $2; exit}' "$WEB/httpd.conf")
-CHILDREN=$(awk '/mpm_'"$MPM"'_module>/ {on=1} on && /StartServers/ {print $2; exit}' "$WEB/httpd.conf")
-MODULE_CONNS=$((POOL * CHILDREN))
+# Database connections the module itself opens: event, DBDMax per child
+# times children; prefork, one per busy child, so as many as connections.
+module_conns() {
+  if [ "$MPM" = event ]; then echo $((EVENT_DBDMAX * EVENT_CHILDREN)); else echo "$1"; fi
+}
 ceiling() {
-  local s=$1 c=$2 a b
+  local s=$1 c=$2 a b m
+  m=$(module_conns "$c")
   a=$(run_pgbench "$s" "$c")
+  [ "$m" = "$c" ] && { echo "$a"; return; }
   reset_data
-  b=$(run_pgbench "$s" "$MODULE_CONNS")
+  b=$(run_pgbench "$s" "$m")
   echo "$a $b" | awk '{ print ($1 > $2) ? $1 : $2 }'
 }
 
@@ -248,7 +254,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
   echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
-  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements, at the same number of connections or at the module's $MODULE_CONNS database connections, whichever is faster"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements, at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster"
   echo
   printf '%-8s %5s %10s %9s %9s %7s %11s %7s\n' scenario conns "req/s" "p50 ms" "p99 ms" non2xx "pgbench/s" ratio
 } | tee "$OUT"
