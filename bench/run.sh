@@ -88,22 +88,12 @@ done | as_user tee "$DATA/tokens.txt" >/dev/null
 
 HTTP_PORT=$(free_port)
 as_user mkdir -p "$WEB/logs"
-as_user tee "$WEB/httpd.conf" >/dev/null <<CONF
-ServerRoot "$WEB"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$HTTP_PORT
-PidFile "$WEB/httpd.pid"
-DefaultRuntimeDir "$WEB"
-ErrorLog "$WEB/logs/error.log"
-LogLevel warn
-LogFormat "%h %L %u %t \"%r\" %>s %b %D" todo
+{
+httpd_conf_head "$WEB" "$HTTP_PORT" "$MPM"
+cat <<CONF
 # Access log lines are written in batches, as a busy site would do.
 BufferedLogs On
 CustomLog "$WEB/logs/access.log" todo
-LoadModule mpm_${MPM}_module /usr/lib/apache2/modules/mod_mpm_${MPM}.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
-LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
 # Fixed number of children, so their memory can be followed.
 # Enough workers for every benchmark connection: at MaxRequestWorkers the
 # event MPM starts closing idle keep-alive connections.
@@ -149,6 +139,7 @@ DBDParams "$(dbd_params "$PG" todo)"
     TodoJWTSecretFile "$TODO_HOME/jwt.secret"
 </Location>
 CONF
+} | as_user tee "$WEB/httpd.conf" >/dev/null
 as_user /usr/sbin/apache2 -f "$WEB/httpd.conf" -k start
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null && break

@@ -66,20 +66,6 @@ static void problem(query_parse_t *qp, const char *field, const char *message)
     }
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* application/x-www-form-urlencoded decoding of the NUL-terminated s, in
  * place ('+' is a space, %XX a byte).  Returns the decoded length -- the
  * result may hold NUL bytes from %00 -- or -1 on a bad escape. */
@@ -92,10 +78,10 @@ static long form_decode(char *s)
             *o++ = ' ';
         }
         else if (*s == '%') {
-            int hi = hex_digit(s[1]), lo;
+            int hi = todo_util_hex_value((unsigned char)s[1]), lo;
 
             /* hi < 0 also stops at the NUL of a "%" at the end. */
-            if (hi < 0 || (lo = hex_digit(s[2])) < 0) {
+            if (hi < 0 || (lo = todo_util_hex_value((unsigned char)s[2])) < 0) {
                 return -1;
             }
             *o++ = (char)(hi << 4 | lo);

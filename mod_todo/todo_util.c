@@ -7,7 +7,7 @@
 
 /* ------------------------------------------------------------------ ids */
 
-static int hex_value(unsigned char c)
+int todo_util_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -36,7 +36,7 @@ int todo_util_is_uuid(const char *s)
                 return 0;
             }
         }
-        else if (hex_value(c) < 0) {
+        else if (todo_util_hex_value(c) < 0) {
             /* Also stops at the NUL of a short string. */
             return 0;
         }

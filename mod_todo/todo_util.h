@@ -6,6 +6,9 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int todo_util_hex_value(unsigned char c);
+
 /* 1 when s is exactly a UUID in 8-4-4-4-12 hex form (either case). */
 int todo_util_is_uuid(const char *s);
 

@@ -259,3 +259,26 @@ better_auth_start() {
   cat "$dir/serve.log" >&2
   die "Better Auth did not start on 127.0.0.1:$port"
 }
+
+# httpd_conf_head WEB PORT MPM: the part of a private Apache's configuration
+# that serve.sh and bench/run.sh share -- where it lives, its logs (request
+# ids as %L, the user as %u) and the modules, the freshly built one among
+# them.  The callers add MPM sizing, mod_dbd and the <Location>.
+httpd_conf_head() {
+  local web=$1 port=$2 mpm=$3
+  cat <<CONF
+ServerRoot "$web"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$web/httpd.pid"
+DefaultRuntimeDir "$web"
+ErrorLog "$web/logs/error.log"
+ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %L] %M"
+LogLevel warn todo:info
+LogFormat "%h %L %u %t \"%r\" %>s %b %D" todo
+LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
+CONF
+}
