@@ -300,16 +300,14 @@ static int frac_rounds_up(const rfc3339_t *t)
         && t->frac[6] >= '5';
 }
 
-/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" for secs since the epoch (in years
- * 0001-9999) and the fraction digits as given. */
-static const char *utc_text(apr_pool_t *p, apr_int64_t secs,
-                            const rfc3339_t *t)
+/* Write "YYYY-MM-DDTHH:MM:SS" (19 characters, no NUL) for secs since the
+ * epoch, years 0001-9999. */
+static void put_datetime(char *out, apr_int64_t secs)
 {
-    char *out = apr_palloc(p, sizeof("YYYY-MM-DDTHH:MM:SS.123456789Z"));
     apr_int64_t days = secs / 86400, sod = secs % 86400;
-    char *o = out + 19;
     int y, m, d;
 
+    /* Floor division: before 1970 the time of day is still positive. */
     if (sod < 0) {
         sod += 86400;
         days--;
@@ -322,6 +320,17 @@ static const char *utc_text(apr_pool_t *p, apr_int64_t secs,
     put_digits(out + 11, (long)(sod / 3600), 2);
     put_digits(out + 14, (long)(sod / 60 % 60), 2);
     put_digits(out + 17, (long)(sod % 60), 2);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" for secs since the epoch (in years
+ * 0001-9999) and the fraction digits as given. */
+static const char *utc_text(apr_pool_t *p, apr_int64_t secs,
+                            const rfc3339_t *t)
+{
+    char *out = apr_palloc(p, sizeof("YYYY-MM-DDTHH:MM:SS.123456789Z"));
+    char *o = out + 19;
+
+    put_datetime(out, secs);
     if (t->frac != NULL) {
         *o++ = '.';
         memcpy(o, t->frac, (apr_size_t)t->frac_len);
@@ -367,9 +376,8 @@ int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
 
 void todo_util_format_time(char *out, apr_time_t t)
 {
-    apr_int64_t secs, days, sod;
+    apr_int64_t secs;
     long usec;
-    int y, m, d;
 
     if (t < TS_MIN) {
         t = TS_MIN;
@@ -384,20 +392,8 @@ void todo_util_format_time(char *out, apr_time_t t)
         usec += APR_USEC_PER_SEC;
         secs--;
     }
-    days = secs / 86400;
-    sod = secs % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        days--;
-    }
-    civil_from_days(days, &y, &m, &d);
     memcpy(out, "0000-00-00T00:00:00.000000Z", TODO_UTIL_TS_LEN);
-    put_digits(out, y, 4);
-    put_digits(out + 5, m, 2);
-    put_digits(out + 8, d, 2);
-    put_digits(out + 11, (long)(sod / 3600), 2);
-    put_digits(out + 14, (long)(sod / 60 % 60), 2);
-    put_digits(out + 17, (long)(sod % 60), 2);
+    put_datetime(out, secs);
     put_digits(out + 20, usec, 6);
 }
 

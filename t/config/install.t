@@ -5,7 +5,7 @@ use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
 use File::Temp qw(tempdir);
-use TodoTest;
+use TodoTest qw(:DEFAULT apache_configtest);
 
 plan tests => 8;
 
@@ -30,20 +30,6 @@ ok t_cmp($load, qr/^# Depends: dbd$/m, 'a2enmod enables mod_dbd with it');
 # The installed module is the one that was built, and it loads.
 ok t_cmp(-s "$dest$libexec/mod_todo.so", -s "$build/.libs/mod_todo.so",
          'installed module is the built one');
-my $conf = "$dest/httpd.conf";
-open my $c, '>', $conf or die $!;
-print $c <<"CONF";
-ServerRoot $dest
-ServerName localhost
-PidFile $dest/httpd.pid
-ErrorLog $dest/error.log
-Listen 127.0.0.1:1
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
-LoadModule todo_module $dest$libexec/mod_todo.so
-Include $dest$sysconf/mods-available/todo.conf
-CONF
-close $c;
-ok t_cmp(scalar `/usr/sbin/apache2 -t -f $conf 2>&1`, qr/Syntax OK/,
-         'the installed module and todo.conf load');
+my (undef, $check) = apache_configtest($dest, "$dest$libexec/mod_todo.so",
+    "Include $dest$sysconf/mods-available/todo.conf");
+ok t_cmp($check, qr/Syntax OK/, 'the installed module and todo.conf load');

@@ -6,7 +6,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use File::Temp qw(tempdir);
 use MIME::Base64 qw(encode_base64 decode_base64url);
-use TodoTest;
+use TodoTest qw(:DEFAULT apache_configtest);
 
 my $keys = env_of('TODO_KEYS');
 my $so = env_of('TODO_MODULE_SO');
@@ -180,24 +180,7 @@ sub configtest {
 
 sub configtest_raw {
     my ($body) = @_;
-    my $conf = "$dir/httpd.conf";
-    open my $fh, '>', $conf or die $!;
-    print $fh <<"CONF";
-ServerRoot $dir
-ServerName localhost
-PidFile $dir/httpd.pid
-ErrorLog $dir/error.log
-Listen 127.0.0.1:1
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
-LoadModule todo_module $so
-DBDriver pgsql
-$body
-CONF
-    close $fh;
-    my $out = `/usr/sbin/apache2 -t -f $conf 2>&1`;
-    return ($? >> 8, $out);
+    return apache_configtest($dir, $so, $body);
 }
 
 for my $case (@bad) {

@@ -28,7 +28,7 @@ our @EXPORT = qw(api req token hs_token signed_token b64u json_ok
 # server's pid, the fields named in an error's details.
 our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
                     pg_sql pg_quote raw_request raw_exchange httpd_pid
-                    error_fields);
+                    error_fields apache_configtest);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -172,6 +172,31 @@ sub second_start {
     my $max = shift // 0.3;
     sleep 0.01 while time - int(time) > $max;
     return int(time);
+}
+
+# apache_configtest(DIR, MODULE_SO, TEXT): "apache2 -t" on a minimal
+# configuration in DIR (our modules, mod_dbd with the pgsql driver) plus
+# TEXT.  Returns (exit status, output).
+sub apache_configtest {
+    my ($dir, $so, $text) = @_;
+    my $conf = "$dir/httpd.conf";
+    open my $fh, '>', $conf or die "$conf: $!";
+    print $fh <<"CONF";
+ServerRoot $dir
+ServerName localhost
+PidFile $dir/httpd.pid
+ErrorLog $dir/error.log
+Listen 127.0.0.1:1
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
+LoadModule todo_module $so
+DBDriver pgsql
+$text
+CONF
+    close $fh;
+    my $out = `/usr/sbin/apache2 -t -f $conf 2>&1`;
+    return ($? >> 8, $out);
 }
 
 # ---------------------------------------------------------- PostgreSQL
