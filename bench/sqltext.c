@@ -2,7 +2,9 @@
  * mod_todo/todo_sql.c, the very text mod_dbd prepares) with its
  * placeholders replaced by pgbench variables, in order:
  *   sqltext todo_get :u :t
- * so that pgbench runs exactly the module's SQL for the ceiling. */
+ * so that pgbench runs exactly the module's SQL for the ceiling.
+ * sqltext --session prints the session setting the module gives its
+ * connections, as PGOPTIONS for pgbench ("-c name=value"). */
 #include <stdio.h>
 #include <string.h>
 #include <apr_general.h>
@@ -14,6 +16,10 @@ int main(int argc, char **argv)
     const todo_stmt_t *st = NULL;
     const char *s;
 
+    if (argc == 2 && !strcmp(argv[1], "--session")) {
+        puts("-c " TODO_SQL_SESSION_PARAM "=" TODO_SQL_SESSION_VALUE);
+        return 0;
+    }
     for (i = 0; i < TODO_STMT_COUNT; i++) {
         const todo_stmt_t *c = todo_sql_stmt((todo_stmt_e)i);
 

@@ -1,4 +1,5 @@
 /* mod_dbd glue: pooled connections, prepared statements, recovery. */
+#include <string.h>
 #include <apr_strings.h>
 #include <apr_atomic.h>
 #include <apr_hash.h>
@@ -32,6 +33,7 @@ static apr_uint32_t outages;
 typedef struct {
     apr_time_t last_ok;        /* a statement last succeeded on it */
     apr_uint32_t outages;      /* the count of outages at that time */
+    int configured;            /* TODO_SQL_SESSION_SETUP was sent */
 } todo_conn_state_t;
 
 #define CONN_STATE_KEY "todo_conn_state"
@@ -55,6 +57,36 @@ void todo_dbd_prepare_all(server_rec *s)
         const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
 
         dbd_prepare(s, st->sql, st->label);
+    }
+}
+
+static todo_conn_state_t *conn_state(ap_dbd_t *dbd);
+
+/* libpq's words for a connection that is gone (not a refused statement). */
+static int connection_lost(const char *msg)
+{
+    return !msg || !strncmp(msg, "FATAL:", 6)
+        || strstr(msg, "server closed the connection")
+        || strstr(msg, "no connection to the server");
+}
+
+/* Give the session the settings our statements are written for.  A
+ * failure is not fatal: the statements give the same answers either way,
+ * only slower.  On a lost connection it is not even worth a warning: the
+ * statement that follows fails too, and its recovery sets up the new
+ * session. */
+static void configure(request_rec *r, ap_dbd_t *dbd)
+{
+    int nrows = 0, rv;
+    const char *msg;
+
+    conn_state(dbd)->configured = 1;
+    rv = apr_dbd_query(dbd->driver, dbd->handle, &nrows,
+                       TODO_SQL_SESSION_SETUP);
+    if (rv) {
+        msg = apr_dbd_error(dbd->driver, dbd->handle, rv);
+        todo_rlog(r, connection_lost(msg) ? APLOG_DEBUG : APLOG_WARNING, 0,
+                  0205, "%s failed: %s", TODO_SQL_SESSION_SETUP, msg);
     }
 }
 
@@ -98,6 +130,8 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
         apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, stmt);
     }
     if (missing) {
+        /* A new session (the server restarted): its settings are gone. */
+        configure(r, dbd);
         todo_rlog(r, APLOG_NOTICE, 0, 0202, "prepared %d statement(s) again "
                   "on a database connection that had lost them", missing);
     }
@@ -250,6 +284,9 @@ int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
     if (!dbd) {
         apr_atomic_inc32(&outages);
         return unavailable(r, "no connection");
+    }
+    if (!conn_state(dbd)->configured) {
+        configure(r, dbd);         /* first use of this connection */
     }
     if (!idempotent && ensure_live(r, dbd) < 0) {
         return unavailable(r, "the connection is lost and cannot be reset");

@@ -100,8 +100,9 @@
  * (which was most of the database's time in the benchmark).  So the common
  * lists -- no filter, or only a status -- have statements of their own
  * with plain conditions; any other filter combination takes the general
- * statement, where an empty argument disables a filter.  strpos() avoids
- * LIKE's wildcards in q. */
+ * statement, where an empty argument disables a filter.  (The paging
+ * parameters alone still tip PostgreSQL towards planning every time, hence
+ * TODO_SQL_SESSION_SETUP.)  strpos() avoids LIKE's wildcards in q. */
 #define SQL_PAGE(where, order)                                          \
     " LEFT JOIN LATERAL (SELECT * FROM tasks WHERE " where              \
     " ORDER BY " order                                                  \

@@ -68,6 +68,17 @@ const char **todo_sql_args_foreign(apr_pool_t *p, const char *user,
 const char **todo_sql_args_list(apr_pool_t *p, const char *user,
                                 const todo_list_query_t *q);
 
+/* The session setting every statement here is written for, applied by the
+ * glue once per database session (a new pooled connection, or one reset
+ * after an outage).  Each statement is shaped so that one plan suits all
+ * argument values; PostgreSQL would still plan the list statements anew
+ * on every execution, because a parameter in LIMIT/OFFSET makes it guess
+ * 10 % of the rows and cost the generic plan above a custom one. */
+#define TODO_SQL_SESSION_PARAM "plan_cache_mode"
+#define TODO_SQL_SESSION_VALUE "force_generic_plan"
+#define TODO_SQL_SESSION_SETUP \
+    "SET " TODO_SQL_SESSION_PARAM " = " TODO_SQL_SESSION_VALUE
+
 /* The statement in PostgreSQL's own syntax ($1, $2, ...), as the driver
  * sends it; used by the benchmark to give pgbench the very same SQL. */
 const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st);

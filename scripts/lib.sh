@@ -148,7 +148,7 @@ pg_init() {
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     say "creating PostgreSQL cluster in $dir/data"
     # The owner connects over the private socket as itself (peer); the
-    # app role over TCP with a password.
+    # app role with a password (over the socket, or TCP).
     as_user "$bin/initdb" -D "$dir/data" --encoding=UTF8 --locale=C.UTF-8 \
       --auth-local=peer --auth-host=scram-sha-256 -U "$TODO_USER" >/dev/null
     as_user sh -c "umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > '$dir/app.password'"
@@ -161,6 +161,12 @@ fsync = on
 log_min_messages = warning
 lc_messages = 'C'
 CONF
+  fi
+  # mod_todo reaches a local cluster through its socket, like any local
+  # client: cheaper than TCP on loopback.  (Added to clusters made before.)
+  if ! grep -q '^local *all *todo_app' "$dir/data/pg_hba.conf"; then
+    as_user sed -i '0,/^local/s//local   all             todo_app                                scram-sha-256\nlocal/' \
+      "$dir/data/pg_hba.conf"
   fi
   echo "$port" | as_user tee "$dir/port" >/dev/null
 }
@@ -222,8 +228,8 @@ pg_grant() {
 # DBDParams for mod_dbd (libpq keywords).
 dbd_params() {
   local dir=$1 db=$2
-  printf 'host=127.0.0.1 port=%s dbname=%s user=todo_app password=%s connect_timeout=3' \
-    "$(cat "$dir/port")" "$db" "$(cat "$dir/app.password")"
+  printf 'host=%s port=%s dbname=%s user=todo_app password=%s connect_timeout=3' \
+    "$dir" "$(cat "$dir/port")" "$db" "$(cat "$dir/app.password")"
 }
 
 # better_auth_start DIR PORT: the Better Auth issuer of the interop test

@@ -46,6 +46,9 @@ pg_init "$PG" "$(free_port)"
 pg_start "$PG"
 pg_database "$PG" todo_test
 schema_deploy "$PG" todo_test
+# PostgreSQL logs every statement of the module's role: t/api/db_session.t
+# reads there what the module sent on each session.
+pg_psql "$PG" -d postgres -c "ALTER ROLE todo_app SET log_statement = 'all'"
 
 as_user sh -c "umask 077; head -c 48 /dev/urandom | base64 -w0 > '$TODO_HOME/jwt.secret'"
 
