@@ -60,7 +60,18 @@ void todo_dbd_prepare_all(server_rec *s)
     }
 }
 
-static todo_conn_state_t *conn_state(ap_dbd_t *dbd);
+static todo_conn_state_t *conn_state(ap_dbd_t *dbd)
+{
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, CONN_STATE_KEY, dbd->pool);
+    if (!v) {
+        /* Never seen: as suspect as a connection idle since the epoch. */
+        v = apr_pcalloc(dbd->pool, sizeof(todo_conn_state_t));
+        apr_pool_userdata_setn(v, CONN_STATE_KEY, NULL, dbd->pool);
+    }
+    return v;
+}
 
 /* libpq's words for a connection that is gone (not a refused statement). */
 static int connection_lost(const char *msg)
@@ -136,19 +147,6 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
                   "on a database connection that had lost them", missing);
     }
     return missing;
-}
-
-static todo_conn_state_t *conn_state(ap_dbd_t *dbd)
-{
-    void *v = NULL;
-
-    apr_pool_userdata_get(&v, CONN_STATE_KEY, dbd->pool);
-    if (!v) {
-        /* Never seen: as suspect as a connection idle since the epoch. */
-        v = apr_pcalloc(dbd->pool, sizeof(todo_conn_state_t));
-        apr_pool_userdata_setn(v, CONN_STATE_KEY, NULL, dbd->pool);
-    }
-    return v;
 }
 
 static void mark_ok(ap_dbd_t *dbd)
