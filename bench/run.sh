@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # mod_todo benchmark: one command, run as root (or with sudo) on the machine
 # to measure.  It builds the module, starts a private PostgreSQL and an
-# Apache with the module exactly as a user would (event MPM, or prefork with
-# TODO_MPM=prefork), loads 200 users x 500 tasks, and then, for each scenario
-# (list, get, create, patch, mix 80/20) at 32 and 128 connections:
+# Apache with the module exactly as a user would (event MPM, or worker or
+# prefork with TODO_MPM=worker|prefork), loads 200 users x 500 tasks, and
+# then, for each scenario (list, get, create, patch, mix 80/20) at 32 and
+# 128 connections:
 #   - drives the API with wrk (bench/bench.lua spreads requests over the
 #     users' tokens and tasks) and prints requests/s, p50, p99, non-2xx;
 #   - runs pgbench with the module's own SQL statements (the very text the
 #     module prepares, same parameters, prepared mode, same concurrency) as
 #     the database's ceiling, and prints module/pgbench;
-# then measures the RSS of the httpd children before and after 200,000
-# requests of the mix.
+# then measures the HTTP floor (what the same Apache serves when mod_todo
+# answers without the database) and the RSS of the httpd children before
+# and after 200,000 requests of the mix.
 #
 # Environment: TODO_BENCH_HOME (work area, default /var/tmp/mod_todo-bench),
-# TODO_MPM (event|prefork), BENCH_SECS (seconds per run, default 15),
+# TODO_MPM (event|worker|prefork), BENCH_SECS (seconds per run, default 15),
 # BENCH_CONNS (default "32 128"), BENCH_SCENARIOS (default
 # "list get create patch mix"), BENCH_MEM_REQUESTS (default 200000).
 # BENCH_AUTOGROUP=keep leaves the kernel's scheduler autogroups as they are
@@ -24,6 +26,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 TODO_HOME=${TODO_BENCH_HOME:-/var/tmp/mod_todo-bench}
 export TODO_HOME
 MPM=${TODO_MPM:-event}
+mpm_check "$MPM"
 SECS=${BENCH_SECS:-15}
 CONNS=${BENCH_CONNS:-32 128}
 SCENARIOS=${BENCH_SCENARIOS:-list get create patch mix}
@@ -31,8 +34,8 @@ MEM_REQUESTS=${BENCH_MEM_REQUESTS:-200000}
 USERS=200
 TASKS_PER_USER=500
 PAIRS=200            # (user, task) pairs used by get/patch, both sides
-EVENT_CHILDREN=2     # event MPM: children, and database connections each
-EVENT_DBDMAX=8
+THREAD_CHILDREN=2    # event/worker MPM: children, and database connections each
+THREAD_DBDMAX=8
 PG=$TODO_HOME/pg
 WEB=$TODO_HOME/httpd
 DATA=$TODO_HOME/data
@@ -115,6 +118,7 @@ done | as_user tee "$DATA/tokens.txt" >/dev/null
 
 HTTP_PORT=$(free_port)
 as_user mkdir -p "$WEB/logs"
+as_user rm -f "$WEB/logs/access.log" "$TODO_HOME/wrk.log" "$TODO_HOME/pgbench.log"
 {
 httpd_conf_head "$WEB" "$HTTP_PORT" "$MPM"
 cat <<CONF
@@ -123,15 +127,16 @@ BufferedLogs On
 CustomLog "$WEB/logs/access.log" todo
 # Fixed number of children, so their memory can be followed.
 # Enough workers for every benchmark connection: at MaxRequestWorkers the
-# event MPM starts closing idle keep-alive connections.
-<IfModule mpm_event_module>
-    StartServers $EVENT_CHILDREN
-    ServerLimit $EVENT_CHILDREN
+# event MPM starts closing idle keep-alive connections (and the worker MPM
+# holds a thread per open connection).
+<IfModule !mpm_prefork_module>
+    StartServers $THREAD_CHILDREN
+    ServerLimit $THREAD_CHILDREN
     ThreadLimit 128
     ThreadsPerChild 128
-    MaxRequestWorkers $((EVENT_CHILDREN * 128))
+    MaxRequestWorkers $((THREAD_CHILDREN * 128))
     MinSpareThreads 1
-    MaxSpareThreads $((EVENT_CHILDREN * 128))
+    MaxSpareThreads $((THREAD_CHILDREN * 128))
     MaxConnectionsPerChild 0
 </IfModule>
 <IfModule mpm_prefork_module>
@@ -149,10 +154,10 @@ DBDriver pgsql
 DBDParams "$(dbd_params "$PG" todo)"
 # Two cores: more than a few busy PostgreSQL backends per core only adds
 # context switches; requests wait for a pooled connection instead.
-<IfModule mpm_event_module>
-    DBDMin $EVENT_DBDMAX
-    DBDKeep $EVENT_DBDMAX
-    DBDMax $EVENT_DBDMAX
+<IfModule !mpm_prefork_module>
+    DBDMin $THREAD_DBDMAX
+    DBDKeep $THREAD_DBDMAX
+    DBDMax $THREAD_DBDMAX
 </IfModule>
 <IfModule mpm_prefork_module>
     DBDMin 1
@@ -235,37 +240,59 @@ pgbench_files() {
 # The ceiling of a scenario at C connections: pgbench with the module's
 # statements, both at C clients and at the number of database connections
 # the module itself uses (its pool), whichever the database serves faster.
-# Database connections the module itself opens: event, DBDMax per child
-# times children; prefork, one per busy child, so as many as connections.
+# Database connections the module itself opens: event/worker, DBDMax per
+# child times children; prefork, one per busy child, so as many as
+# connections.
 module_conns() {
-  if [ "$MPM" = event ]; then echo $((EVENT_DBDMAX * EVENT_CHILDREN)); else echo "$1"; fi
+  if [ "$MPM" != prefork ]; then echo $((THREAD_DBDMAX * THREAD_CHILDREN)); else echo "$1"; fi
 }
 ceiling() {
   local s=$1 c=$2 a b m
   m=$(module_conns "$c")
-  a=$(run_pgbench "$s" "$c")
+  a=$(run_pgbench "$s" "$c" latency)
   [ "$m" = "$c" ] && { echo "$a"; return; }
   reset_data
   b=$(run_pgbench "$s" "$m")
-  echo "$a $b" | awk '{ print ($1 > $2) ? $1 : $2 }'
+  echo "$a $b" | awk '{ print (($1 > $3) ? $1 : $3), $2 }'
 }
 
 # pgbench's sessions get the setting the module gives its own.
 PGB_OPTIONS=$("$SQLTEXT" --session)
+# run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
+# "latency" also the p99 latency in ms of the database alone at that
+# concurrency, from a 5 % sample of pgbench's per-transaction log (the
+# sample keeps the logging from slowing pgbench down).
 run_pgbench() {
-  local s=$1 c=$2
+  local s=$1 c=$2 log=() tps
+  rm -f "$PGB"/lat.*
+  [ "${3:-}" = latency ] && log=(-l --sampling-rate 0.05 --log-prefix "$PGB/lat")
   # shellcheck disable=SC2046
-  as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared -c "$c" -j 2 -T "$SECS" \
+  tps=$(cd "$PGB" && as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared \
+    -c "$c" -j 2 -T "$SECS" "${log[@]}" \
     -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
-    2>&1 | tee -a "$TODO_HOME/pgbench.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+    2>&1 | tee -a "$TODO_HOME/pgbench.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
+  [ ${#log[@]} -eq 0 ] && { echo "$tps"; return; }
+  # Field 3 of a log line is the transaction's latency in microseconds.
+  echo "$tps $(cat "$PGB"/lat.* | awk '{ print $3 }' | sort -n \
+    | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1;
+             printf "%.3f", (NR ? v[i] / 1000 : 0) }')"
 }
 
+# run_wrk SCENARIO CONNS: wrk's RESULT line, plus srv_p99_ms: the p99 of
+# Apache's own time to serve (%D in the access log) over the run.  wrk
+# corrects its latencies for coordinated omission as if requests had been
+# sent at a constant rate, so a few slow requests count many times in its
+# p99; the server's figure counts each request once, as pgbench's does.
 run_wrk() {
-  local s=$1 c=$2 out
+  local s=$1 c=$2 out log=$WEB/logs/access.log from
+  from=$(stat -c %s "$log")
   out=$(wrk -t 2 -c "$c" -d "${SECS}s" --timeout 10s \
         -s "$TODO_HOME/src/bench/bench.lua" "$URL" -- "$s" "$DATA" 2>&1) \
     || { echo "wrk failed: $out" >&2; return 1; }
-  echo "$out" | sed -n 's/^RESULT //p'
+  printf '== %s %s\n%s\n' "$s" "$c" "$out" >> "$TODO_HOME/wrk.log"
+  echo "$(echo "$out" | sed -n 's/^RESULT //p') srv_p99_ms=$(tail -c +$((from + 1)) "$log" \
+    | awk '{ print $NF }' | sort -n | awk '{ v[NR] = $1 } END {
+        i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", (NR ? v[i] / 1000 : 0) }')"
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -274,10 +301,14 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
   echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
-  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session setting ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session setting ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster; pg p99: pgbench's own p99 latency at the same number of connections"
   echo "module to PostgreSQL: unix socket; scheduler autogroups: $(autogroup_state)"
   echo
-  printf '%-8s %5s %10s %9s %9s %7s %11s %7s\n' scenario conns "req/s" "p50 ms" "p99 ms" non2xx "pgbench/s" ratio
+  echo "p50/p99: wrk, with its latency correction; srv p99: Apache's own time to serve;"
+  echo "n2xx/err: non-2xx answers / socket errors (wrk.log has wrk's own report); pg p99: the database alone"
+  echo
+  printf '%-8s %5s %10s %7s %7s %7s %8s %11s %6s %7s\n' scenario conns "req/s" \
+    "p50 ms" "p99 ms" "srv p99" n2xx/err "pgbench/s" ratio "pg p99"
 } | tee "$OUT"
 
 say "warming up"
@@ -295,14 +326,29 @@ for s in $SCENARIOS; do
     reset_data
     r=$(run_wrk "$s" "$c")
     reset_data
-    p=$(ceiling "$s" "$c")
+    read -r p pg99 <<<"$(ceiling "$s" "$c")"
     rps=$(field "$r" rps)
-    printf '%-8s %5s %10s %9s %9s %7s %11s %6.0f%%\n' "$s" "$c" "$rps" \
-      "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" \
-      "$(( $(field "$r" non2xx) + $(field "$r" errors) ))" "$p" \
-      "$(echo "$rps $p" | awk '{ print ($2 > 0) ? 100 * $1 / $2 : 0 }')" | tee -a "$OUT"
+    printf '%-8s %5s %10.1f %7.2f %7.2f %7.2f %8s %11.1f %5.0f%% %7.2f\n' "$s" "$c" "$rps" \
+      "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" "$(field "$r" srv_p99_ms)" \
+      "$(field "$r" non2xx)/$(field "$r" errors)" "$p" \
+      "$(echo "$rps $p" | awk '{ print ($2 > 0) ? 100 * $1 / $2 : 0 }')" \
+      "$pg99" | tee -a "$OUT"
   done
 done
+
+# ------------------------------------------------------------ HTTP floor
+# The same Apache and module answering a route that needs neither a token
+# nor the database (mod_todo's JSON 404): what the web server side alone
+# can do on this machine.  Were the two costs simply added, a request that
+# costs the database 1/ceiling could not run faster than
+# 1 / (1/floor + 1/ceiling).
+say "HTTP floor"
+floor=$(wrk -t 2 -c 32 -d "${SECS}s" "$URL/api/no-such-route" 2>&1 \
+        | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+{
+  echo
+  echo "HTTP floor: ${floor:-?} req/s at 32 connections (mod_todo's 404, no token, no database)"
+} | tee -a "$OUT"
 
 # ------------------------------------------------------------ memory
 children() {

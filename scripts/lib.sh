@@ -266,6 +266,14 @@ better_auth_start() {
   die "Better Auth did not start on 127.0.0.1:$port"
 }
 
+# mpm_check MPM: refuse anything but the MPMs Debian's apache2 ships.
+mpm_check() {
+  case $1 in
+    event | worker | prefork) ;;
+    *) die "TODO_MPM must be event, worker or prefork (not '$1')" ;;
+  esac
+}
+
 # httpd_conf_head WEB PORT MPM: the part of a private Apache's configuration
 # that serve.sh and bench/run.sh share -- where it lives, its logs (request
 # ids as %L, the user as %u) and the modules, the freshly built one among
