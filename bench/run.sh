@@ -358,7 +358,7 @@ say "memory: $MEM_REQUESTS requests of the mix"
 reset_data
 # Long enough for MEM_REQUESTS at the rate of a short mix run.
 rps=$(field "$(SECS=5 run_wrk mix 32)" rps)
-secs=$(echo "$rps $MEM_REQUESTS" | awk '{ s = $2 / $1; print (s < 5) ? 5 : int(s * 1.05 + 1) }')
+secs=$(echo "$rps $MEM_REQUESTS" | awk '{ s = $2 / $1; print (s < 5) ? 5 : int(s * 1.15 + 1) }')
 before=$(children)
 r=$(SECS=$secs run_wrk mix 32)
 after=$(children)
