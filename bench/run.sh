@@ -6,10 +6,11 @@
 # then, for each scenario (list, get, create, patch, mix 80/20) at 32 and
 # 128 connections:
 #   - drives the API with wrk (bench/bench.lua spreads requests over the
-#     users' tokens and tasks) and prints requests/s, p50, p99, non-2xx;
+#     users' tokens and tasks) and prints requests/s, p50, p99 (wrk's and
+#     Apache's own), non-2xx answers and socket errors;
 #   - runs pgbench with the module's own SQL statements (the very text the
 #     module prepares, same parameters, prepared mode, same concurrency) as
-#     the database's ceiling, and prints module/pgbench;
+#     the database's ceiling, and prints module/pgbench and pgbench's p99;
 # then measures the HTTP floor (what the same Apache serves when mod_todo
 # answers without the database) and the RSS of the httpd children before
 # and after 200,000 requests of the mix.
@@ -256,6 +257,12 @@ ceiling() {
   echo "$a $b" | awk '{ print (($1 > $3) ? $1 : $3), $2 }'
 }
 
+# p99_ms: the 99th percentile of the microsecond values on stdin, in ms.
+p99_ms() {
+  sort -n | awk '{ v[NR] = $1 } END {
+    i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", (NR ? v[i] / 1000 : 0) }'
+}
+
 # pgbench's sessions get the setting the module gives its own.
 PGB_OPTIONS=$("$SQLTEXT" --session)
 # run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
@@ -273,9 +280,7 @@ run_pgbench() {
     2>&1 | tee -a "$TODO_HOME/pgbench.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
   [ ${#log[@]} -eq 0 ] && { echo "$tps"; return; }
   # Field 3 of a log line is the transaction's latency in microseconds.
-  echo "$tps $(cat "$PGB"/lat.* | awk '{ print $3 }' | sort -n \
-    | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1;
-             printf "%.3f", (NR ? v[i] / 1000 : 0) }')"
+  echo "$tps $(cat "$PGB"/lat.* | awk '{ print $3 }' | p99_ms)"
 }
 
 # run_wrk SCENARIO CONNS: wrk's RESULT line, plus srv_p99_ms: the p99 of
@@ -290,9 +295,9 @@ run_wrk() {
         -s "$TODO_HOME/src/bench/bench.lua" "$URL" -- "$s" "$DATA" 2>&1) \
     || { echo "wrk failed: $out" >&2; return 1; }
   printf '== %s %s\n%s\n' "$s" "$c" "$out" >> "$TODO_HOME/wrk.log"
+  # %D, the last field of an access log line, is in microseconds.
   echo "$(echo "$out" | sed -n 's/^RESULT //p') srv_p99_ms=$(tail -c +$((from + 1)) "$log" \
-    | awk '{ print $NF }' | sort -n | awk '{ v[NR] = $1 } END {
-        i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", (NR ? v[i] / 1000 : 0) }')"
+    | awk '{ print $NF }' | p99_ms)"
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
