@@ -221,8 +221,9 @@ schema_deploy() {
 }
 
 pg_grant() {
-  pg_psql "$1" -d "$2" -c \
-    'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app'
+  pg_psql "$1" -d "$2" \
+    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE ON task_counts TO todo_app'
 }
 
 # DBDParams for mod_dbd (libpq keywords).
