@@ -28,7 +28,7 @@ our @EXPORT = qw(api req token hs_token signed_token b64u json_ok
 # server's pid, the fields named in an error's details.
 our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
                     pg_sql pg_quote raw_request raw_exchange httpd_pid
-                    error_fields apache_configtest);
+                    error_fields apache_configtest db_psql db_sqitch);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -209,6 +209,24 @@ sub pg_ctl {
 }
 sub pg_stop  { pg_ctl('-m', 'fast', 'stop') }
 sub pg_start { pg_ctl('-o', '-p ' . env_of('TODO_PG_PORT'), 'start') }
+
+# For the schema suites, which work in databases of their own: run one SQL
+# text in database DB as the cluster's owner, or sqitch (from the source
+# tree's sql/) against DB; each returns (exit status, output).
+sub db_psql {
+    my ($db, $sql) = @_;
+    my ($dir, $port) = (env_of('TODO_PG_DIR'), env_of('TODO_PG_PORT'));
+    my $out = `psql -X -q -At -v ON_ERROR_STOP=1 -h '$dir' -p $port -d $db -c "$sql" 2>&1`;
+    chomp $out;
+    return ($? >> 8, $out);
+}
+sub db_sqitch {
+    my ($db, @args) = @_;
+    my $target = sprintf 'db:pg://%s@/%s?host=%s&port=%s', env_of('TODO_USER_NAME'),
+        $db, env_of('TODO_PG_DIR'), env_of('TODO_PG_PORT');
+    my $out = `cd '@{[env_of('TODO_SRC')]}/sql' && sqitch @args '$target' 2>&1`;
+    return ($? >> 8, $out);
+}
 
 # Poll $code until it returns true or $secs pass; returns the elapsed time
 # or undef on timeout.

@@ -5,29 +5,22 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
-use TodoTest;
+use TodoTest qw(:DEFAULT db_psql db_sqitch);
 
 plan tests => 11;
 
-my $dir = env_of('TODO_PG_DIR');
-my $port = env_of('TODO_PG_PORT');
-my $user = env_of('TODO_USER_NAME');
-my $src = env_of('TODO_SRC');
 my $db = 'todo_sqitch_counts';
-my $target = "db:pg://$user\@/$db?host=$dir&port=$port";
 
 sub psql {
-    my ($d, $sql) = @_;
-    my $out = `psql -X -q -At -v ON_ERROR_STOP=1 -h '$dir' -p $port -d $d -c "$sql" 2>&1`;
-    chomp $out;
-    t_debug("psql $sql: $out") if $?;
-    return ($? >> 8, $out);
+    my ($rc, $out) = db_psql(@_);
+    t_debug("psql $_[1]: $out") if $rc;
+    return ($rc, $out);
 }
 sub sql { (psql($db, $_[0]))[1] }
 sub sqitch {
-    my $out = `cd '$src/sql' && sqitch @_ '$target' 2>&1`;
+    my ($rc, $out) = db_sqitch($db, @_);
     t_debug("sqitch @_: $out");
-    return $? >> 8;
+    return $rc;
 }
 # user:total:completed for every user, from task_counts and from tasks.
 sub counts {
