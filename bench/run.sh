@@ -21,6 +21,8 @@
 # "list get create patch mix"), BENCH_MEM_REQUESTS (default 200000).
 # BENCH_AUTOGROUP=keep leaves the kernel's scheduler autogroups as they are
 # (by default they are switched off while the benchmark runs, see below).
+# BENCH_DBDMAX: DBDMax per child with the event/worker MPM (default 16).
+# BENCH_HOLD=1 sets everything up, then waits with the servers running.
 # Results are also written to $TODO_BENCH_HOME/results.txt.
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -36,7 +38,8 @@ USERS=200
 TASKS_PER_USER=500
 PAIRS=200            # (user, task) pairs used by get/patch, both sides
 THREAD_CHILDREN=2    # event/worker MPM: children, and database connections each
-THREAD_DBDMAX=8
+# DBDMax per child: what serve.sh and conf/todo-vhost.conf.example ship.
+THREAD_DBDMAX=${BENCH_DBDMAX:-16}
 PG=$TODO_HOME/pg
 WEB=$TODO_HOME/httpd
 DATA=$TODO_HOME/data
@@ -153,8 +156,10 @@ MaxKeepAliveRequests 0
 KeepAliveTimeout 30
 DBDriver pgsql
 DBDParams "$(dbd_params "$PG" todo)"
-# Two cores: more than a few busy PostgreSQL backends per core only adds
-# context switches; requests wait for a pooled connection instead.
+# As many database connections as requests a child serves at once at 32
+# connections: a request that has to wait for a pooled connection costs
+# Apache one more sleep and wake-up (apr_reslist's condition variable),
+# about 1.3 more context switches per request at DBDMax 8 (perf sched).
 <IfModule !mpm_prefork_module>
     DBDMin $THREAD_DBDMAX
     DBDKeep $THREAD_DBDMAX
@@ -179,6 +184,16 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 URL="http://127.0.0.1:$HTTP_PORT"
+
+# BENCH_HOLD=1: stop here with both servers up, for profiling by hand
+# (bench/README.md); Ctrl-C or a TERM stops them.
+if [ "${BENCH_HOLD:-0}" = 1 ]; then
+  say "holding: $URL, data in $DATA, Apache pid $(cat "$WEB/httpd.pid"), PostgreSQL socket in $PG"
+  echo "wrk -t 2 -c 32 -d 15s -s $TODO_HOME/src/bench/bench.lua $URL -- get $DATA"
+  sleep infinity &
+  wait $!
+  exit 0
+fi
 
 # ------------------------------------------------------------ pgbench
 # The statements, with the module's exact text, written for pgbench.
@@ -211,22 +226,36 @@ DEFS=(-D init=1 -D lim=20 -D off=0 -D f=f -D "title=bench task"
 # get/patch pick one of the PAIRS (user, task) pairs at random, as
 # bench.lua does.  pgbench variables cannot hold a list and pgbench takes at
 # most 128 scripts, so one script branches on a random number; each branch
-# is the module's statement with that pair's variables.
+# is the module's statement with that pair's variables.  The branches form
+# a balanced tree of \if (8 tests for 200 pairs) rather than a chain of
+# \elif (100 tests on average): pgbench shares the cores with PostgreSQL,
+# and every test it evaluates is CPU taken from the ceiling.
 GET_SQL=$("$SQLTEXT" todo_get :uK :tK)
 PATCH_SQL=$("$SQLTEXT" todo_update :uK :tK :e :e :f :e :f :e :p :f :e)
-{ echo "\set k random(1, $PAIRS)"; } > "$PGB/get.sql"
-{ echo "$INIT"; echo '\set p random(0, 3)'; echo "\set k random(1, $PAIRS)"; } \
-  > "$PGB/patch.sql"
 i=0
 while read -r user id; do
   i=$((i + 1))
   DEFS+=(-D "u$i=$user" -D "t$i=$id")
-  if [ $i -eq 1 ]; then cond="\if :k = $i"; else cond="\elif :k = $i"; fi
-  { echo "$cond"; echo "${GET_SQL//:uK/:u$i}" | sed "s/:tK/:t$i/"; } >> "$PGB/get.sql"
-  { echo "$cond"; echo "${PATCH_SQL//:uK/:u$i}" | sed "s/:tK/:t$i/"; } >> "$PGB/patch.sql"
 done < "$DATA/tasks.txt"
-echo '\endif' >> "$PGB/get.sql"
-echo '\endif' >> "$PGB/patch.sql"
+[ "$i" -eq "$PAIRS" ] || die "expected $PAIRS (user, task) pairs, found $i"
+# pair_tree LO HI SQL: the script lines choosing pair :k in LO..HI.
+pair_tree() {
+  local lo=$1 hi=$2 sql=$3 mid
+  if [ "$lo" -eq "$hi" ]; then
+    sql=${sql//:uK/:u$lo}
+    echo "${sql//:tK/:t$lo}"
+    return
+  fi
+  mid=$(((lo + hi) / 2))
+  echo "\if :k <= $mid"
+  pair_tree "$lo" "$mid" "$sql"
+  echo '\else'
+  pair_tree $((mid + 1)) "$hi" "$sql"
+  echo '\endif'
+}
+{ echo "\set k random(1, $PAIRS)"; pair_tree 1 "$PAIRS" "$GET_SQL"; } > "$PGB/get.sql"
+{ echo "$INIT"; echo '\set p random(0, 3)'; echo "\set k random(1, $PAIRS)"
+  pair_tree 1 "$PAIRS" "$PATCH_SQL"; } > "$PGB/patch.sql"
 if is_root; then chown -R "$TODO_USER": "$PGB"; fi
 
 # The pgbench -f arguments of a scenario (mix: 40 % list, 40 % get,
@@ -265,22 +294,36 @@ p99_ms() {
 
 # pgbench's sessions get the setting the module gives its own.
 PGB_OPTIONS=$("$SQLTEXT" --session)
+# pgbench prepares each statement of a script on each connection when it
+# first runs it, during the timed run (get and patch have 200 each, one per
+# (user, task) pair); the module prepared its own when Apache started.  So
+# the ceiling is pgbench's steady state: its progress reports (-P 1) and
+# latencies after the first WARM seconds.
+WARM=2
 # run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
 # "latency" also the p99 latency in ms of the database alone at that
 # concurrency, from a 5 % sample of pgbench's per-transaction log (the
 # sample keeps the logging from slowing pgbench down).
 run_pgbench() {
-  local s=$1 c=$2 log=() tps
+  local s=$1 c=$2 log=() out
   rm -f "$PGB"/lat.*
   [ "${3:-}" = latency ] && log=(-l --sampling-rate 0.05 --log-prefix "$PGB/lat")
   # shellcheck disable=SC2046
-  tps=$(cd "$PGB" && as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared \
-    -c "$c" -j 2 -T "$SECS" "${log[@]}" \
+  out=$(cd "$PGB" && as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared \
+    -c "$c" -j 2 -T "$SECS" -P 1 "${log[@]}" \
     -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
-    2>&1 | tee -a "$TODO_HOME/pgbench.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
-  [ ${#log[@]} -eq 0 ] && { echo "$tps"; return; }
-  # Field 3 of a log line is the transaction's latency in microseconds.
-  echo "$tps $(cat "$PGB"/lat.* | awk '{ print $3 }' | p99_ms)"
+    2>&1 | tee -a "$TODO_HOME/pgbench.log")
+  # "progress: 3.0 s, 40123.4 tps, lat ..."; the overall figure if none.
+  echo "$out" | awk -v warm=$WARM -v lat=${#log[@]} '
+    /^progress: / { if ($2 + 0 > warm) { sum += $4; n++ } }
+    /^tps = / { all = $3 }
+    END { printf "%.1f%s", n ? sum / n : all, lat ? " " : "\n" }'
+  [ ${#log[@]} -eq 0 ] && return
+  # Log lines: client, transaction, latency (us), script, epoch s, us.
+  cat "$PGB"/lat.* | awk -v warm=$WARM '
+    { t[NR] = $5; v[NR] = $3; if (NR == 1 || $5 < t0) t0 = $5 }
+    END { for (i = 1; i <= NR; i++) if (t[i] >= t0 + warm) print v[i] }' | p99_ms
+  echo
 }
 
 # run_wrk SCENARIO CONNS: wrk's RESULT line, plus srv_p99_ms: the p99 of
