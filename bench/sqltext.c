@@ -3,8 +3,8 @@
  * placeholders replaced by pgbench variables, in order:
  *   sqltext todo_get :u :t
  * so that pgbench runs exactly the module's SQL for the ceiling.
- * sqltext --session prints the session setting the module gives its
- * connections, as PGOPTIONS for pgbench ("-c name=value"). */
+ * sqltext --session prints the session settings the module gives its
+ * connections, as PGOPTIONS for pgbench ("-c name=value ..."). */
 #include <stdio.h>
 #include <string.h>
 #include <apr_general.h>
@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     const char *s;
 
     if (argc == 2 && !strcmp(argv[1], "--session")) {
-        puts("-c " TODO_SQL_SESSION_PARAM "=" TODO_SQL_SESSION_VALUE);
+        puts(TODO_SQL_SESSION_PGOPTIONS);
         return 0;
     }
     for (i = 0; i < TODO_STMT_COUNT; i++) {

@@ -277,8 +277,35 @@ static int task_done(int st)
 
 /* ------------------------------------------------------------- tasks */
 
-/* Read a task from the current row, whose columns start at `first`. */
-static void row_task(const todo_rows_t *rows, int first, todo_task_t *t)
+/* The timestamp in column col of the current row, in the API's RFC 3339
+ * form, into *out (NULL for SQL NULL).  The database sends the text of
+ * its DateStyle, which the session setup makes ISO (todo_sql.h): any
+ * other form is not passed on but logged, and the row is refused (-1). */
+static int row_time(request_rec *r, const todo_rows_t *rows, int col,
+                    const char *name, const char **out)
+{
+    const char *v = todo_dbd_col(rows, col);
+    char *ts;
+
+    *out = NULL;
+    if (!v) {
+        return 0;
+    }
+    ts = apr_palloc(r->pool, TODO_UTIL_TS_LEN);
+    if (todo_util_pg_time_convert(v, ts)) {
+        todo_rlog(r, APLOG_ERR, 0, 0303, "task column %s: unexpected "
+                  "timestamp \"%.64s\" from the database (not DateStyle "
+                  "ISO, or out of range)", name, v);
+        return -1;
+    }
+    *out = ts;
+    return 0;
+}
+
+/* Read a task from the current row, whose columns start at `first`.
+ * 0, or -1 (logged) when a timestamp cannot be read: answer 500. */
+static int row_task(request_rec *r, const todo_rows_t *rows, int first,
+                    todo_task_t *t)
 {
     const char *v;
 
@@ -288,14 +315,20 @@ static void row_task(const todo_rows_t *rows, int first, todo_task_t *t)
     t->description = todo_dbd_col(rows, first + TODO_COL_DESCRIPTION);
     v = todo_dbd_col(rows, first + TODO_COL_COMPLETED);
     t->completed = v && *v == 't';
-    t->completed_at = todo_dbd_col(rows, first + TODO_COL_COMPLETED_AT);
     v = todo_dbd_col(rows, first + TODO_COL_PRIORITY);
     t->priority = v ? atoi(v) : 0;
-    t->due_at = todo_dbd_col(rows, first + TODO_COL_DUE_AT);
-    t->created_at = todo_dbd_col(rows, first + TODO_COL_CREATED_AT);
-    t->updated_at = todo_dbd_col(rows, first + TODO_COL_UPDATED_AT);
     v = todo_dbd_col(rows, first + TODO_COL_VERSION);
     t->version = v ? apr_atoi64(v) : 0;
+    if (row_time(r, rows, first + TODO_COL_COMPLETED_AT, "completed_at",
+                 &t->completed_at)
+        || row_time(r, rows, first + TODO_COL_DUE_AT, "due_at", &t->due_at)
+        || row_time(r, rows, first + TODO_COL_CREATED_AT, "created_at",
+                    &t->created_at)
+        || row_time(r, rows, first + TODO_COL_UPDATED_AT, "updated_at",
+                    &t->updated_at)) {
+        return -1;
+    }
+    return 0;
 }
 
 static void set_etag(request_rec *r, const todo_task_t *t)
@@ -364,7 +397,9 @@ static int list_tasks(request_rec *r, todo_req_t *q)
         if (!todo_dbd_col(&rows, 1)) {
             break;                 /* the empty page's lone total row */
         }
-        row_task(&rows, 1, &t);
+        if (row_task(r, &rows, 1, &t)) {
+            return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        }
         if (i) {
             todo_buf_putc(&b, ',');
         }
@@ -391,10 +426,9 @@ static int create_task(request_rec *r, todo_req_t *q)
     if (st != OK) {
         return send_db_error(r, st);
     }
-    if (todo_dbd_row(r, &rows, 0)) {
+    if (todo_dbd_row(r, &rows, 0) || row_task(r, &rows, 0, &t)) {
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
-    row_task(&rows, 0, &t);
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, q->cfg->prefix, "/v1/tasks/", t.id,
                                NULL));
@@ -414,7 +448,9 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
     if (todo_dbd_row(r, &rows, 0)) {
         return not_found(r, q, id);
     }
-    row_task(&rows, 0, &t);
+    if (row_task(r, &rows, 0, &t)) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
     if (todo_util_if_none_match(apr_table_get(r->headers_in,
                                               "If-None-Match"), t.version)) {
         set_etag(r, &t);
@@ -453,7 +489,9 @@ static int update_task(request_rec *r, todo_req_t *q, const char *id,
         }
         return not_found(r, q, id);
     }
-    row_task(&rows, 1, &t);
+    if (row_task(r, &rows, 1, &t)) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
     return send_task(r, &t, HTTP_OK);
 }
 

@@ -81,11 +81,13 @@ static int connection_lost(const char *msg)
         || strstr(msg, "no connection to the server");
 }
 
-/* Give the session the settings our statements are written for.  A
- * failure is not fatal: the statements give the same answers either way,
- * only slower.  On a lost connection it is not even worth a warning: the
- * statement that follows fails too, and its recovery sets up the new
- * session. */
+/* Give the session the settings our statements are written for, all in
+ * one round trip.  A failure is not fatal: the plans are only slower, and
+ * DateStyle is already ISO unless the server or the role was set
+ * otherwise -- in which case the task timestamps of this session are
+ * refused with a 500 and logged (mod_todo_api.c), never passed on.  On a
+ * lost connection it is not even worth a warning: the statement that
+ * follows fails too, and its recovery sets up the new session. */
 static void configure(request_rec *r, ap_dbd_t *dbd)
 {
     int nrows = 0, rv;

@@ -2,12 +2,15 @@
 #include <apr_strings.h>
 #include "todo_sql.h"
 
-/* RFC 3339 in UTC with microseconds, whatever the session's TimeZone.
- * The colons are quoted literals ("HH24":"MI"), so that no ":name" appears
- * in the SQL: pgbench would take it for a variable (bench/run.sh replays
- * these statements). */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', " \
-                "'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.US\"Z\"')"
+/* A timestamp as PostgreSQL's text of the UTC time, whatever the
+ * session's TimeZone: "2026-11-22 10:31:59.979377" under DateStyle ISO
+ * (TODO_SQL_SESSION_SETTINGS), which the glue turns into RFC 3339 with
+ * todo_util_pg_time_convert().  A plain cast, not to_char(): formatting
+ * with to_char was ~22 % of the database's CPU for a list of 20 tasks,
+ * at ~400 ns a value against ~115 ns for the cast.  No ":name" may
+ * appear in the SQL: pgbench would take it for a variable (bench/run.sh
+ * replays these statements). */
+#define TS(col) "CAST(" col " AT TIME ZONE 'UTC' AS text)"
 
 /* The task columns, in todo_sql.h's TODO_COL_* order. */
 #define TASK_COLS                                                       \

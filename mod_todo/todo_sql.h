@@ -68,16 +68,33 @@ const char **todo_sql_args_foreign(apr_pool_t *p, const char *user,
 const char **todo_sql_args_list(apr_pool_t *p, const char *user,
                                 const todo_list_query_t *q);
 
-/* The session setting every statement here is written for, applied by the
- * glue once per database session (a new pooled connection, or one reset
- * after an outage).  Each statement is shaped so that one plan suits all
- * argument values; PostgreSQL would still plan the list statements anew
- * on every execution, because a parameter in LIMIT/OFFSET makes it guess
- * 10 % of the rows and cost the generic plan above a custom one. */
-#define TODO_SQL_SESSION_PARAM "plan_cache_mode"
-#define TODO_SQL_SESSION_VALUE "force_generic_plan"
+/* The session settings every statement here is written for, applied by
+ * the glue once per database session (a new pooled connection, or one
+ * reset after an outage), and by the benchmark's pgbench (PGOPTIONS):
+ * - plan_cache_mode: each statement is shaped so that one plan suits all
+ *   argument values; PostgreSQL would still plan the list statements anew
+ *   on every execution, because a parameter in LIMIT/OFFSET makes it guess
+ *   10 % of the rows and cost the generic plan above a custom one.
+ * - DateStyle: the task timestamps are read as text casts, which follow
+ *   it (see TS in todo_sql.c); ISO is the only form
+ *   todo_util_pg_time_convert() takes.
+ * One list, so that the SQL and the options cannot drift apart: X(name,
+ * value) for each setting, SEP between two.  Values must not contain
+ * blanks or quotes (PGOPTIONS would need escapes, the SQL quotes them). */
+#define TODO_SQL_SESSION_SETTINGS(X, SEP)                               \
+    X("plan_cache_mode", "force_generic_plan") SEP                      \
+    X("DateStyle", "ISO")
+
+#define TODO_SQL_SET_CONFIG(name, value) \
+    "set_config('" name "', '" value "', false)"
+/* All the settings in one statement: one round trip. */
 #define TODO_SQL_SESSION_SETUP \
-    "SET " TODO_SQL_SESSION_PARAM " = " TODO_SQL_SESSION_VALUE
+    "SELECT " TODO_SQL_SESSION_SETTINGS(TODO_SQL_SET_CONFIG, ", ")
+
+#define TODO_SQL_PGOPTION(name, value) "-c " name "=" value
+/* The same settings as libpq's PGOPTIONS, for pgbench. */
+#define TODO_SQL_SESSION_PGOPTIONS \
+    TODO_SQL_SESSION_SETTINGS(TODO_SQL_PGOPTION, " ")
 
 /* The statement in PostgreSQL's own syntax ($1, $2, ...), as the driver
  * sends it; used by the benchmark to give pgbench the very same SQL. */

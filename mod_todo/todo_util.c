@@ -397,6 +397,50 @@ void todo_util_format_time(char *out, apr_time_t t)
     put_digits(out + 20, usec, 6);
 }
 
+/* The end of a fraction of 1-6 digits at s, copied to out (6 bytes,
+ * already zero-padded), or NULL. */
+static const char *pg_fraction(const char *s, char *out)
+{
+    int n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9') {
+        if (n == 6) {
+            return NULL;
+        }
+        out[n] = s[n];
+        n++;
+    }
+    return n ? s + n : NULL;
+}
+
+int todo_util_pg_time_convert(const char *pg, char *out)
+{
+    const char *end;
+    int year, mon, day, hour, min, sec;
+
+    /* "YYYY-MM-DD HH:MM:SS": fixed positions; digits() stops at a NUL. */
+    if (pg == NULL || (year = digits(pg, 4)) < 1 || pg[4] != '-'
+        || (mon = digits(pg + 5, 2)) < 1 || mon > 12 || pg[7] != '-'
+        || (day = digits(pg + 8, 2)) < 1 || day > days_in_month(year, mon)
+        || pg[10] != ' '
+        || (hour = digits(pg + 11, 2)) < 0 || hour > 23 || pg[13] != ':'
+        || (min = digits(pg + 14, 2)) < 0 || min > 59 || pg[16] != ':'
+        || (sec = digits(pg + 17, 2)) < 0 || sec > 59) {
+        return -1;
+    }
+    memcpy(out, "0000-00-00T00:00:00.000000Z", TODO_UTIL_TS_LEN);
+    end = pg + 19;
+    if (*end == '.' && (end = pg_fraction(end + 1, out + 20)) == NULL) {
+        return -1;
+    }
+    if (*end != '\0') {
+        return -1;             /* " BC", a time zone, a longer year... */
+    }
+    memcpy(out, pg, 10);
+    memcpy(out + 11, pg + 11, 8);
+    return 0;
+}
+
 /* ----------------------------------------------------------------- ETags */
 
 /* Decimal form of v into out (>= 21 bytes); returns its length. */

@@ -38,6 +38,15 @@ int todo_util_rfc3339_parse(apr_pool_t *p, const char *s,
 #define TODO_UTIL_TS_LEN 28
 void todo_util_format_time(char *out, apr_time_t t);
 
+/* Turn PostgreSQL's text of a UTC timestamp under DateStyle ISO
+ * ("2026-11-22 10:31:59.979377"; the fraction has 1-6 digits, or is left
+ * out when zero) into the API's form, "2026-11-22T10:31:59.979377Z" with
+ * always 6 fraction digits, in out (TODO_UTIL_TS_LEN bytes).  Strict:
+ * a 4-digit year (0001-9999), a valid date, 00:00:00-23:59:59 and nothing
+ * after the fraction.  Returns 0, or -1 for anything else (NULL, another
+ * DateStyle, a BC date, a 5-digit year), leaving out unspecified. */
+int todo_util_pg_time_convert(const char *pg, char *out);
+
 /* ETags.  A task's ETag is the quoted decimal version: "\"7\"".
  * todo_util_etag_write writes it into out (>= 24 bytes). */
 void todo_util_etag_write(char *out, apr_int64_t version);

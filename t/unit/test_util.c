@@ -1,5 +1,5 @@
 /* Unit tests of todo_util: UUIDs, UTF-8, blanks, RFC 3339, time format,
- * ETags and the JSON media type. */
+ * PostgreSQL's timestamps, ETags and the JSON media type. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -344,6 +344,106 @@ static void test_format_time_now(void **state)
     assert_int_equal(todo_util_rfc3339_parse(p, out, NULL), 0);
 }
 
+/* -------------------------------------------------------- pg_time_convert */
+
+static void assert_pg_time(const char *pg, const char *want)
+{
+    char out[TODO_UTIL_TS_LEN];
+
+    memset(out, 'x', sizeof(out));
+    assert_int_equal(todo_util_pg_time_convert(pg, out), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(strlen(out), TODO_UTIL_TS_LEN - 1);
+}
+
+static void test_pg_time_convert(void **state)
+{
+    (void)state;
+    assert_pg_time("2026-11-22 10:31:59.979377",
+                   "2026-11-22T10:31:59.979377Z");
+    /* PostgreSQL leaves out a zero fraction and trims trailing zeros. */
+    assert_pg_time("2026-11-22 10:31:59", "2026-11-22T10:31:59.000000Z");
+    assert_pg_time("2026-11-22 10:31:59.9", "2026-11-22T10:31:59.900000Z");
+    assert_pg_time("2026-11-22 10:31:59.97", "2026-11-22T10:31:59.970000Z");
+    assert_pg_time("2026-11-22 10:31:59.979",
+                   "2026-11-22T10:31:59.979000Z");
+    assert_pg_time("2026-11-22 10:31:59.9793",
+                   "2026-11-22T10:31:59.979300Z");
+    assert_pg_time("2026-11-22 10:31:59.97937",
+                   "2026-11-22T10:31:59.979370Z");
+    assert_pg_time("2026-11-22 10:31:59.000001",
+                   "2026-11-22T10:31:59.000001Z");
+    /* the edges of the years, days and times */
+    assert_pg_time("0001-01-01 00:00:00", "0001-01-01T00:00:00.000000Z");
+    assert_pg_time("9999-12-31 23:59:59.999999",
+                   "9999-12-31T23:59:59.999999Z");
+    assert_pg_time("2024-02-29 12:00:00", "2024-02-29T12:00:00.000000Z");
+    assert_pg_time("2000-02-29 12:00:00", "2000-02-29T12:00:00.000000Z");
+}
+
+static void test_pg_time_convert_invalid(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        /* the other DateStyles */
+        "22.11.2026 10:31:59.979377",               /* German */
+        "11/22/2026 10:31:59.979377",               /* SQL, MDY */
+        "22/11/2026 10:31:59.979377",               /* SQL, DMY */
+        "Sun Nov 22 10:31:59.979377 2026",          /* Postgres */
+        /* outside the years 0001-9999 */
+        "0001-01-01 00:00:00 BC",
+        "0001-12-31 23:59:59.999999 BC",
+        "10000-01-01 00:00:00",
+        "0000-01-01 00:00:00",
+        "infinity",
+        "-infinity",
+        /* fractions */
+        "2026-11-22 10:31:59.9793771",              /* 7 digits */
+        "2026-11-22 10:31:59.",
+        "2026-11-22 10:31:59.+",
+        /* trailing or missing text */
+        "2026-11-22 10:31:59.979377Z",
+        "2026-11-22 10:31:59.979377+00",
+        "2026-11-22 10:31:59+00",
+        "2026-11-22 10:31:59 ",
+        "2026-11-22 10:31:59x",
+        "2026-11-22 10:31:5",
+        "2026-11-22 10:31",
+        "2026-11-22",
+        /* separators */
+        "2026-11-22T10:31:59.979377",
+        "2026-11-22  10:31:59",
+        "2026/11/22 10:31:59",
+        "2026-11-22 10.31.59",
+        /* out of range */
+        "2026-00-22 10:31:59",
+        "2026-13-22 10:31:59",
+        "2026-11-00 10:31:59",
+        "2026-11-32 10:31:59",
+        "2026-02-29 10:31:59",                      /* not a leap year */
+        "1900-02-29 10:31:59",
+        "2026-04-31 10:31:59",
+        "2026-11-22 24:00:00",
+        "2026-11-22 10:60:00",
+        "2026-11-22 23:59:60",                      /* PostgreSQL never */
+        /* signs and blanks in number fields */
+        "+026-11-22 10:31:59",
+        "2026-1-22 10:31:59",
+        " 2026-11-22 10:31:59",
+        "2026-11-22 1:31:59",
+    };
+    char out[TODO_UTIL_TS_LEN];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (todo_util_pg_time_convert(bad[i], out) != -1) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+    assert_int_equal(todo_util_pg_time_convert(NULL, out), -1);
+}
+
 /* ----------------------------------------------------------------- ETags */
 
 static void test_etag_write(void **state)
@@ -486,6 +586,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rfc3339_invalid, setup, teardown),
         cmocka_unit_test(test_format_time),
         cmocka_unit_test_setup_teardown(test_format_time_now, setup, teardown),
+        cmocka_unit_test(test_pg_time_convert),
+        cmocka_unit_test(test_pg_time_convert_invalid),
         cmocka_unit_test(test_etag_write),
         cmocka_unit_test(test_if_none_match),
         cmocka_unit_test_setup_teardown(test_if_match_versions, setup, teardown),
