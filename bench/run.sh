@@ -230,6 +230,18 @@ DEFS=(-D init=1 -D lim=20 -D off=0 -D f=f -D "title=bench task"
 # a balanced tree of \if (8 tests for 200 pairs) rather than a chain of
 # \elif (100 tests on average): pgbench shares the cores with PostgreSQL,
 # and every test it evaluates is CPU taken from the ceiling.
+# pgbench prepares each branch's statement on a connection when that
+# connection first runs it: drawing from all 200 pairs, every connection
+# would prepare and keep 200 plans of one statement where the module keeps
+# one -- seen as a 10-15 s ramp in a 15 s run (25,600 statements to
+# prepare at 128 clients) and a working set 200 times larger.  So each
+# client draws at random from its own share of the pairs (those whose
+# number is its client_id modulo the number of clients): all 200 are used,
+# and each is prepared once.  No two pgbench clients then write the same
+# row, while wrk's connections sometimes do: for patch the ceiling is, if
+# anything, too high.
+PICK="\\set n greatest(1, ($PAIRS - 1 - :client_id) / :nclients + 1)
+\\set k (:client_id + :nclients * random(0, :n - 1)) % $PAIRS + 1"
 GET_SQL=$("$SQLTEXT" todo_get :uK :tK)
 PATCH_SQL=$("$SQLTEXT" todo_update :uK :tK :e :e :f :e :f :e :p :f :e)
 i=0
@@ -253,8 +265,8 @@ pair_tree() {
   pair_tree $((mid + 1)) "$hi" "$sql"
   echo '\endif'
 }
-{ echo "\set k random(1, $PAIRS)"; pair_tree 1 "$PAIRS" "$GET_SQL"; } > "$PGB/get.sql"
-{ echo "$INIT"; echo '\set p random(0, 3)'; echo "\set k random(1, $PAIRS)"
+{ echo "$PICK"; pair_tree 1 "$PAIRS" "$GET_SQL"; } > "$PGB/get.sql"
+{ echo "$INIT"; echo '\set p random(0, 3)'; echo "$PICK"
   pair_tree 1 "$PAIRS" "$PATCH_SQL"; } > "$PGB/patch.sql"
 if is_root; then chown -R "$TODO_USER": "$PGB"; fi
 
@@ -310,7 +322,7 @@ run_pgbench() {
   [ "${3:-}" = latency ] && log=(-l --sampling-rate 0.05 --log-prefix "$PGB/lat")
   # shellcheck disable=SC2046
   out=$(cd "$PGB" && as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared \
-    -c "$c" -j 2 -T "$SECS" -P 1 "${log[@]}" \
+    -c "$c" -j 2 -T "$SECS" -P 1 -D "nclients=$c" "${log[@]}" \
     -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
     2>&1 | tee -a "$TODO_HOME/pgbench.log")
   # "progress: 3.0 s, 40123.4 tps, lat ..."; the overall figure if none.
@@ -349,7 +361,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
   echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
-  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session setting ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster; pg p99: pgbench's own p99 latency at the same number of connections"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session setting ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster, steady state (after the first $WARM s); pg p99: pgbench's own p99 latency at the same number of connections"
   echo "module to PostgreSQL: unix socket; scheduler autogroups: $(autogroup_state)"
   echo
   echo "p50/p99: wrk, with its latency correction; srv p99: Apache's own time to serve;"
