@@ -309,11 +309,12 @@ p99_ms() {
     i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", (NR ? v[i] / 1000 : 0) }'
 }
 
-# pgbench's sessions get the setting the module gives its own.
+# pgbench's sessions get the settings the module gives its own.
 PGB_OPTIONS=$("$SQLTEXT" --session)
 # pgbench prepares each statement of a script on each connection when it
-# first runs it, during the timed run (get and patch have 200 each, one per
-# (user, task) pair); the module prepared its own when Apache started.  So
+# first runs it, during the timed run (for get and patch, the branches of
+# the client's share of the pairs); the module prepared its own when Apache
+# started.  So
 # the ceiling is pgbench's steady state: its progress reports (-P 1) and
 # latencies after the first WARM seconds.
 WARM=2
