@@ -213,6 +213,34 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     return idempotent ? 1 : -1;
 }
 
+/* PostgreSQL's words when a prepared statement's result columns no
+ * longer have the types they had when it was prepared: a migration
+ * altered a column it returns while Apache was running.  It refuses the
+ * statement before running any of it, and goes on refusing it on that
+ * connection for good. */
+static int stale_plan(const char *msg)
+{
+    return msg && strstr(msg, "cached plan must not change result type");
+}
+
+/* Drop the refused statement so that reprepare() makes it again from the
+ * current tables; it never ran, so it may be sent again, write or not. */
+static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
+                 int idempotent)
+{
+    int nrows = 0, missing;
+
+    if (apr_dbd_query(dbd->driver, dbd->handle, &nrows,
+                      apr_pstrcat(r->pool, "DEALLOCATE ", st->label,
+                                  NULL))) {
+        return recover(r, dbd, idempotent);  /* the connection failed */
+    }
+    todo_rlog(r, APLOG_NOTICE, 0, 0206, "%s: the tables it reads changed "
+              "since it was prepared; preparing it again", st->label);
+    missing = reprepare(r, dbd);
+    return missing > 0 ? 1 : missing == 0 ? 0 : recover(r, dbd, idempotent);
+}
+
 static int exec_stmt(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                      const char **args, apr_dbd_results_t **res)
 {
@@ -263,7 +291,8 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
         return OK;
     }
     msg = error_text(r, dbd, rv);
-    how = recover(r, dbd, idempotent);
+    how = stale_plan(msg) ? renew(r, dbd, st, idempotent)
+                          : recover(r, dbd, idempotent);
     if (how < 0) {
         return unavailable(r, msg);
     }
