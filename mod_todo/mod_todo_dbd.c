@@ -103,6 +103,21 @@ static void configure(request_rec *r, ap_dbd_t *dbd)
     }
 }
 
+/* Prepare st on this connection, for mod_dbd's later lookups by label. */
+static int prepare_one(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+
+    if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, st->sql,
+                        st->label, &stmt)) {
+        todo_rlog(r, APLOG_ERR, 0, 0201, "cannot prepare %s: %s", st->label,
+                  apr_dbd_error(dbd->driver, dbd->handle, 1));
+        return -1;
+    }
+    apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    return 0;
+}
+
 /* Prepare on this connection every statement the server has lost.  After
  * PostgreSQL restarts, libpq's PQreset (done by mod_dbd on acquire, or by
  * us) gives a fresh session without them, and mod_dbd never prepares
@@ -128,19 +143,14 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
     }
     for (i = 0; i < TODO_STMT_COUNT; i++) {
         const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
-        apr_dbd_prepared_t *stmt = NULL;
 
         if (apr_hash_get(have, st->label, APR_HASH_KEY_STRING)) {
             continue;
         }
         missing++;
-        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, st->sql,
-                            st->label, &stmt)) {
-            todo_rlog(r, APLOG_ERR, 0, 0201, "cannot prepare %s: %s",
-                      st->label, apr_dbd_error(dbd->driver, dbd->handle, 1));
+        if (prepare_one(r, dbd, st) < 0) {
             return -1;
         }
-        apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, stmt);
     }
     if (missing) {
         /* A new session (the server restarted): its settings are gone. */
@@ -223,12 +233,13 @@ static int stale_plan(const char *msg)
     return msg && strstr(msg, "cached plan must not change result type");
 }
 
-/* Drop the refused statement so that reprepare() makes it again from the
- * current tables; it never ran, so it may be sent again, write or not. */
+/* Drop the refused statement and prepare it again from the current
+ * tables (same session: its settings stand); it never ran, so it may be
+ * sent again, write or not. */
 static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                  int idempotent)
 {
-    int nrows = 0, missing;
+    int nrows = 0;
 
     if (apr_dbd_query(dbd->driver, dbd->handle, &nrows,
                       apr_pstrcat(r->pool, "DEALLOCATE ", st->label,
@@ -237,8 +248,7 @@ static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
     }
     todo_rlog(r, APLOG_NOTICE, 0, 0206, "%s: the tables it reads changed "
               "since it was prepared; preparing it again", st->label);
-    missing = reprepare(r, dbd);
-    return missing > 0 ? 1 : missing == 0 ? 0 : recover(r, dbd, idempotent);
+    return prepare_one(r, dbd, st) == 0 ? 1 : recover(r, dbd, idempotent);
 }
 
 static int exec_stmt(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
