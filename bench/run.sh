@@ -314,8 +314,7 @@ PGB_OPTIONS=$("$SQLTEXT" --session)
 # pgbench prepares each statement of a script on each connection when it
 # first runs it, during the timed run (for get and patch, the branches of
 # the client's share of the pairs); the module prepared its own when Apache
-# started.  So
-# the ceiling is pgbench's steady state: its progress reports (-P 1) and
+# started.  So the ceiling is pgbench's steady state: its progress reports (-P 1) and
 # latencies after the first WARM seconds.
 WARM=2
 # run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
@@ -367,7 +366,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
   echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
-  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session setting ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster, steady state (after the first $WARM s); pg p99: pgbench's own p99 latency at the same number of connections"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session settings ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster, steady state (after the first $WARM s); pg p99: pgbench's own p99 latency at the same number of connections"
   echo "module to PostgreSQL: unix socket; scheduler autogroups: $(autogroup_state)"
   echo
   echo "p50/p99: wrk, with its latency correction; srv p99: Apache's own time to serve;"

@@ -223,19 +223,9 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     return idempotent ? 1 : -1;
 }
 
-/* PostgreSQL's words when a prepared statement's result columns no
- * longer have the types they had when it was prepared: a migration
- * altered a column it returns while Apache was running.  It refuses the
- * statement before running any of it, and goes on refusing it on that
- * connection for good. */
-static int stale_plan(const char *msg)
-{
-    return msg && strstr(msg, "cached plan must not change result type");
-}
-
-/* Drop the refused statement and prepare it again from the current
- * tables (same session: its settings stand); it never ran, so it may be
- * sent again, write or not. */
+/* A statement refused as a stale plan (todo_sql_error_stale_plan): drop
+ * it and prepare it again from the current tables (same session: its
+ * settings stand); it never ran, so it may be sent again, write or not. */
 static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                  int idempotent)
 {
@@ -301,7 +291,7 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
         return OK;
     }
     msg = error_text(r, dbd, rv);
-    how = stale_plan(msg) ? renew(r, dbd, st, idempotent)
+    how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
                           : recover(r, dbd, idempotent);
     if (how < 0) {
         return unavailable(r, msg);

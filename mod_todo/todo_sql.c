@@ -335,6 +335,12 @@ const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st)
     return out;
 }
 
+int todo_sql_error_stale_plan(const char *message)
+{
+    return message
+        && strstr(message, "cached plan must not change result type") != NULL;
+}
+
 int todo_sql_error_status(const char *message)
 {
     if (!message) {

@@ -105,4 +105,10 @@ const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st);
  * 500 for anything else. */
 int todo_sql_error_status(const char *message);
 
+/* Whether the message is PostgreSQL refusing a prepared statement whose
+ * result columns changed type since it was prepared (a migration altered
+ * a column it returns): refused before running any of it, and refused
+ * for good on that connection until prepared again. */
+int todo_sql_error_stale_plan(const char *message);
+
 #endif

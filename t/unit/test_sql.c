@@ -247,6 +247,20 @@ static void test_error_status(void **state)
         "does not exist"), 500);
 }
 
+static void test_error_stale_plan(void **state)
+{
+    (void)state;
+    assert_true(todo_sql_error_stale_plan("ERROR:  cached plan must not "
+                                          "change result type\n"));
+    assert_false(todo_sql_error_stale_plan(NULL));
+    assert_false(todo_sql_error_stale_plan("ERROR:  prepared statement "
+                                           "\"todo_get\" does not exist"));
+    /* A stale plan is not the client's fault: were it ever passed on
+     * unhealed, a 500. */
+    assert_int_equal(todo_sql_error_status("ERROR:  cached plan must not "
+                                           "change result type"), 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_error_status),
+        cmocka_unit_test(test_error_stale_plan),
     };
     int rc;
 
