@@ -22,6 +22,9 @@
 # BENCH_AUTOGROUP=keep leaves the kernel's scheduler autogroups as they are
 # (by default they are switched off while the benchmark runs, see below).
 # BENCH_DBDMAX: DBDMax per child with the event/worker MPM (default 16).
+# BENCH_PG_SET="name=value ...": PostgreSQL settings for the run, on top of
+# what scripts/serve.sh sets (e.g. synchronous_commit=off to see how much
+# of the writes' latency is the WAL flush; README, Performance).
 # BENCH_HOLD=1 sets everything up, then waits with the servers running.
 # Results are also written to $TODO_BENCH_HOME/results.txt.
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -89,6 +92,15 @@ as_user rm -rf "$PG" "$DATA"
 as_user mkdir -p "$DATA"
 pg_init "$PG" "$(free_port)"
 pg_start "$PG"
+PG_SET=${BENCH_PG_SET:-}
+if [ -n "$PG_SET" ]; then
+  for kv in $PG_SET; do
+    [[ $kv =~ ^[a-z_]+=[A-Za-z0-9_.:-]+$ ]] || die "BENCH_PG_SET: bad setting '$kv'"
+    pg_psql "$PG" -d postgres -c "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null
+  done
+  pg_stop "$PG"     # a restart, for settings that need one
+  pg_start "$PG"
+fi
 pg_database "$PG" todo
 schema_deploy "$PG" todo
 say "loading $USERS users x $TASKS_PER_USER tasks"
@@ -300,7 +312,7 @@ ceiling() {
   [ "$m" = "$c" ] && { echo "$a"; return; }
   reset_data
   b=$(run_pgbench "$s" "$m")
-  echo "$a $b" | awk '{ print (($1 > $3) ? $1 : $3), $2 }'
+  echo "$a $b" | awk '{ print (($1 > $4) ? $1 : $4), $2, $3 }'
 }
 
 # p99_ms: the 99th percentile of the microsecond values on stdin, in ms.
@@ -318,11 +330,12 @@ PGB_OPTIONS=$("$SQLTEXT" --session)
 # latencies after the first WARM seconds.
 WARM=2
 # run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
-# "latency" also the p99 latency in ms of the database alone at that
+# "latency" also two p99 latencies in ms of the database alone at that
 # concurrency, from a 5 % sample of pgbench's per-transaction log (the
-# sample keeps the logging from slowing pgbench down).
+# sample keeps the logging from slowing pgbench down): first as wrk counts
+# (with wrk's correction, see co_correct), then as measured.
 run_pgbench() {
-  local s=$1 c=$2 log=() out
+  local s=$1 c=$2 log=() out tps
   rm -f "$PGB"/lat.*
   [ "${3:-}" = latency ] && log=(-l --sampling-rate 0.05 --log-prefix "$PGB/lat")
   # shellcheck disable=SC2046
@@ -331,16 +344,30 @@ run_pgbench() {
     -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
     2>&1 | tee -a "$TODO_HOME/pgbench.log")
   # "progress: 3.0 s, 40123.4 tps, lat ..."; the overall figure if none.
-  echo "$out" | awk -v warm=$WARM -v lat=${#log[@]} '
+  tps=$(echo "$out" | awk -v warm=$WARM '
     /^progress: / { if ($2 + 0 > warm) { sum += $4; n++ } }
     /^tps = / { all = $3 }
-    END { printf "%.1f%s", n ? sum / n : all, lat ? " " : "\n" }'
-  [ ${#log[@]} -eq 0 ] && return
+    END { printf "%.1f", n ? sum / n : all }')
+  if [ ${#log[@]} -eq 0 ]; then echo "$tps"; return; fi
   # Log lines: client, transaction, latency (us), script, epoch s, us.
   cat "$PGB"/lat.* | awk -v warm=$WARM '
     { t[NR] = $5; v[NR] = $3; if (NR == 1 || $5 < t0) t0 = $5 }
-    END { for (i = 1; i <= NR; i++) if (t[i] >= t0 + warm) print v[i] }' | p99_ms
-  echo
+    END { for (i = 1; i <= NR; i++) if (t[i] >= t0 + warm) print v[i] }' \
+    > "$PGB/lat.steady"
+  echo "$tps $(co_correct "$(echo "$c $tps" | awk '{ printf "%d", ($2 > 0) ? 1e6 * $1 / $2 : 0 }')" \
+    < "$PGB/lat.steady" | p99_ms) $(p99_ms < "$PGB/lat.steady")"
+}
+
+# co_correct INTERVAL_US: the microsecond latencies on stdin, plus what wrk
+# adds to its own before computing percentiles (wrk's stats_correct): for a
+# latency v of at least twice the expected interval between one
+# connection's requests (runtime / requests per connection), v - interval,
+# v - 2 * interval, ... while above the interval -- the requests a client
+# sending at a steady rate would have had waiting.  The module's p99 is
+# wrk's, so the database's is counted the same way for comparison.
+co_correct() {
+  awk -v e="$1" '{ print $1; if (e > 0 && $1 >= 2 * e)
+    for (m = $1 - e; m > e; m -= e) print m }'
 }
 
 # run_wrk SCENARIO CONNS: wrk's RESULT line, plus srv_p99_ms: the p99 of
@@ -366,14 +393,15 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
   echo "mod_todo benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
   echo "httpd $(apache2 -v | sed -n 's/^Server version: Apache\///p') ($MPM MPM), PostgreSQL $(as_user "$(pg_bindir)/postgres" -V | awk '{print $3}'), wrk and pgbench on the same machine"
-  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session settings ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster, steady state (after the first $WARM s); pg p99: pgbench's own p99 latency at the same number of connections"
-  echo "module to PostgreSQL: unix socket; scheduler autogroups: $(autogroup_state)"
+  echo "data: $USERS users x $TASKS_PER_USER tasks; $SECS s per run; ceiling: pgbench -M prepared -j 2 with the module's statements and session settings ($PGB_OPTIONS), at the same number of connections or at the module's own number of database connections ($(module_conns C)), whichever is faster, steady state (after the first $WARM s)"
+  echo "module to PostgreSQL: unix socket; scheduler autogroups: $(autogroup_state); PostgreSQL settings beyond scripts/serve.sh's: ${PG_SET:-none}"
   echo
-  echo "p50/p99: wrk, with its latency correction; srv p99: Apache's own time to serve;"
-  echo "n2xx/err: non-2xx answers / socket errors (wrk.log has wrk's own report); pg p99: the database alone"
+  echo "p50/p99: wrk, with its latency correction; srv p99: Apache's own time to serve, as measured;"
+  echo "n2xx/err: non-2xx answers / socket errors (wrk.log has wrk's own report);"
+  echo "pg p99 / pg raw: pgbench's p99 at the same number of connections (the database alone), with wrk's correction / as measured"
   echo
-  printf '%-8s %5s %10s %7s %7s %7s %8s %11s %6s %7s\n' scenario conns "req/s" \
-    "p50 ms" "p99 ms" "srv p99" n2xx/err "pgbench/s" ratio "pg p99"
+  printf '%-8s %5s %10s %7s %7s %7s %8s %11s %6s %7s %7s\n' scenario conns "req/s" \
+    "p50 ms" "p99 ms" "srv p99" n2xx/err "pgbench/s" ratio "pg p99" "pg raw"
 } | tee "$OUT"
 
 say "warming up"
@@ -391,13 +419,13 @@ for s in $SCENARIOS; do
     reset_data
     r=$(run_wrk "$s" "$c")
     reset_data
-    read -r p pg99 <<<"$(ceiling "$s" "$c")"
+    read -r p pg99 pgraw <<<"$(ceiling "$s" "$c")"
     rps=$(field "$r" rps)
-    printf '%-8s %5s %10.1f %7.2f %7.2f %7.2f %8s %11.1f %5.0f%% %7.2f\n' "$s" "$c" "$rps" \
+    printf '%-8s %5s %10.1f %7.2f %7.2f %7.2f %8s %11.1f %5.0f%% %7.2f %7.2f\n' "$s" "$c" "$rps" \
       "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" "$(field "$r" srv_p99_ms)" \
       "$(field "$r" non2xx)/$(field "$r" errors)" "$p" \
       "$(echo "$rps $p" | awk '{ print ($2 > 0) ? 100 * $1 / $2 : 0 }')" \
-      "$pg99" | tee -a "$OUT"
+      "$pg99" "$pgraw" | tee -a "$OUT"
   done
 done
 
