@@ -326,8 +326,8 @@ PGB_OPTIONS=$("$SQLTEXT" --session)
 # pgbench prepares each statement of a script on each connection when it
 # first runs it, during the timed run (for get and patch, the branches of
 # the client's share of the pairs); the module prepared its own when Apache
-# started.  So the ceiling is pgbench's steady state: its progress reports (-P 1) and
-# latencies after the first WARM seconds.
+# started.  So the ceiling is pgbench's steady state: its progress reports
+# (-P 1) and latencies after the first WARM seconds.
 WARM=2
 # run_pgbench SCENARIO CLIENTS [latency]: prints transactions/s, and with
 # "latency" also two p99 latencies in ms of the database alone at that
@@ -354,20 +354,21 @@ run_pgbench() {
     { t[NR] = $5; v[NR] = $3; if (NR == 1 || $5 < t0) t0 = $5 }
     END { for (i = 1; i <= NR; i++) if (t[i] >= t0 + warm) print v[i] }' \
     > "$PGB/lat.steady"
-  echo "$tps $(co_correct "$(echo "$c $tps" | awk '{ printf "%d", ($2 > 0) ? 1e6 * $1 / $2 : 0 }')" \
-    < "$PGB/lat.steady" | p99_ms) $(p99_ms < "$PGB/lat.steady")"
+  echo "$tps $(co_correct "$c" "$tps" < "$PGB/lat.steady" | p99_ms)" \
+    "$(p99_ms < "$PGB/lat.steady")"
 }
 
-# co_correct INTERVAL_US: the microsecond latencies on stdin, plus what wrk
-# adds to its own before computing percentiles (wrk's stats_correct): for a
-# latency v of at least twice the expected interval between one
-# connection's requests (runtime / requests per connection), v - interval,
-# v - 2 * interval, ... while above the interval -- the requests a client
-# sending at a steady rate would have had waiting.  The module's p99 is
-# wrk's, so the database's is counted the same way for comparison.
+# co_correct CLIENTS TPS: the microsecond latencies on stdin, plus what wrk
+# adds to its own before computing percentiles (wrk's stats_correct): with
+# e the expected interval between one connection's requests (CLIENTS / TPS,
+# wrk's runtime / requests per connection), for a latency v of at least 2e,
+# v - e, v - 2e, ... while above e -- the requests a client sending at a
+# steady rate would have had waiting.  The module's p99 is wrk's, so the
+# database's is counted the same way for comparison.
 co_correct() {
-  awk -v e="$1" '{ print $1; if (e > 0 && $1 >= 2 * e)
-    for (m = $1 - e; m > e; m -= e) print m }'
+  awk -v c="$1" -v tps="$2" '
+    BEGIN { e = (tps > 0) ? 1e6 * c / tps : 0 }
+    { print $1; if (e > 0 && $1 >= 2 * e) for (m = $1 - e; m > e; m -= e) print m }'
 }
 
 # run_wrk SCENARIO CONNS: wrk's RESULT line, plus srv_p99_ms: the p99 of

@@ -292,7 +292,7 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
     }
     msg = error_text(r, dbd, rv);
     how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
-                          : recover(r, dbd, idempotent);
+                                         : recover(r, dbd, idempotent);
     if (how < 0) {
         return unavailable(r, msg);
     }
