@@ -312,7 +312,8 @@ ceiling() {
   [ "$m" = "$c" ] && { echo "$a"; return; }
   reset_data
   b=$(run_pgbench "$s" "$m")
-  echo "$a $b" | awk '{ print (($1 > $4) ? $1 : $4), $2, $3 }'
+  # a: tps cpu p99 raw; b: tps cpu.  The faster one's tps and CPU.
+  echo "$a $b" | awk '{ print (($1 > $5) ? $1 " " $2 : $5 " " $6), $3, $4 }'
 }
 
 # p99_ms: the 99th percentile of the microsecond values on stdin, in ms.
@@ -335,27 +336,78 @@ WARM=2
 # sample keeps the logging from slowing pgbench down): first as wrk counts
 # (with wrk's correction, see co_correct), then as measured.
 run_pgbench() {
-  local s=$1 c=$2 log=() out tps
+  local s=$1 c=$2 log=() out tps m1 m2 cpu me=$BASHPID
   rm -f "$PGB"/lat.*
   [ "${3:-}" = latency ] && log=(-l --sampling-rate 0.05 --log-prefix "$PGB/lat")
+  m1=$(cpu_mark "$me")
   # shellcheck disable=SC2046
   out=$(cd "$PGB" && as_user env PGOPTIONS="$PGB_OPTIONS" pgbench -n -M prepared \
     -c "$c" -j 2 -T "$SECS" -P 1 -D "nclients=$c" "${log[@]}" \
     -h "$PG" -p "$(cat "$PG/port")" "${DEFS[@]}" $(pgbench_files "$s") todo \
     2>&1 | tee -a "$TODO_HOME/pgbench.log")
+  sleep 0.2     # the backends exit as pgbench disconnects; let them be reaped
+  m2=$(cpu_mark "$me")
+  # CPU per transaction, over the whole run.
+  cpu=$(cpu_per_request "$m1" "$m2" "$(echo "$out" \
+    | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')")
   # "progress: 3.0 s, 40123.4 tps, lat ..."; the overall figure if none.
   tps=$(echo "$out" | awk -v warm=$WARM '
     /^progress: / { if ($2 + 0 > warm) { sum += $4; n++ } }
     /^tps = / { all = $3 }
     END { printf "%.1f", n ? sum / n : all }')
-  if [ ${#log[@]} -eq 0 ]; then echo "$tps"; return; fi
+  if [ ${#log[@]} -eq 0 ]; then echo "$tps $cpu"; return; fi
   # Log lines: client, transaction, latency (us), script, epoch s, us.
   cat "$PGB"/lat.* | awk -v warm=$WARM '
     { t[NR] = $5; v[NR] = $3; if (NR == 1 || $5 < t0) t0 = $5 }
     END { for (i = 1; i <= NR; i++) if (t[i] >= t0 + warm) print v[i] }' \
     > "$PGB/lat.steady"
-  echo "$tps $(co_correct "$c" "$tps" < "$PGB/lat.steady" | p99_ms)" \
+  echo "$tps $cpu $(co_correct "$c" "$tps" < "$PGB/lat.steady" | p99_ms)" \
     "$(p99_ms < "$PGB/lat.steady")"
+}
+
+# ------------------------------------------------------------ CPU
+# Where each request's CPU goes: user + system time of every process of
+# Apache and of PostgreSQL (their parents' counts of reaped children
+# included), of the load generator (wrk or pgbench, counted by the shell
+# that waited for it), and of the whole machine (/proc/stat), around one
+# run.  On two shared cores this says which side a scenario's throughput
+# is spent on, and what the module could reach at best (see cpu_bound).
+#
+# cpu_mark SHELLPID: "apache postgres busy idle switches waited": clock
+# ticks, but for the machine's count of context switches; waited is
+# SHELLPID's count of its reaped children (the load generator).
+proc_family_ticks() {
+  local parent=$1
+  [ -n "$parent" ] && [ -r "/proc/$parent/stat" ] || { echo 0; return; }
+  # Fields 14-17: utime, stime, cutime, cstime; the parent's cutime and
+  # cstime hold any child that exited (and was reaped) meanwhile.
+  # shellcheck disable=SC2046
+  awk -v p="$parent" '{ s += $14 + $15; if ($1 == p) s += $16 + $17 }
+    END { print s + 0 }' "/proc/$parent/stat" \
+    $(ps --ppid "$parent" -o pid= | sed 's|.*|/proc/&/stat|') 2>/dev/null
+}
+cpu_mark() {
+  local st
+  read -ra st < "/proc/$1/stat"
+  echo "$(proc_family_ticks "$(cat "$WEB/httpd.pid" 2>/dev/null)")" \
+    "$(proc_family_ticks "$(head -n1 "$PG/data/postmaster.pid" 2>/dev/null)")" \
+    "$(awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; i = $5 + $6 }
+            /^ctxt / { c = $2 } END { print b, i, c }' /proc/stat)" \
+    "$((st[15] + st[16]))"
+}
+# cpu_per_request MARK1 MARK2 REQUESTS:
+# "cpu=apache,postgres,client,other,idle,switches" -- microseconds per
+# request for each, other being the rest of the machine's busy time
+# (kernel threads, anything else running); idle, the percentage of the
+# machine's time left idle; switches, the machine's context switches per
+# request.
+cpu_per_request() {
+  echo "$1 $2 $3" | awk -v hz="$(getconf CLK_TCK)" '{
+    n = $13; u = (n > 0) ? 1e6 / hz / n : 0
+    a = ($7 - $1) * u; p = ($8 - $2) * u; c = ($12 - $6) * u; b = ($9 - $3) * u
+    i = $10 - $4; t = ($9 - $3) + i
+    printf "cpu=%.1f,%.1f,%.1f,%.1f,%.0f,%.2f\n", a, p, c, b - a - p - c,
+      t ? 100 * i / t : 0, (n > 0) ? ($11 - $5) / n : 0 }'
 }
 
 # co_correct CLIENTS TPS: the microsecond latencies on stdin, plus what wrk
@@ -377,15 +429,18 @@ co_correct() {
 # sent at a constant rate, so a few slow requests count many times in its
 # p99; the server's figure counts each request once, as pgbench's does.
 run_wrk() {
-  local s=$1 c=$2 out log=$WEB/logs/access.log from
+  local s=$1 c=$2 out log=$WEB/logs/access.log from m1 m2 me=$BASHPID
   from=$(stat -c %s "$log")
+  m1=$(cpu_mark "$me")
   out=$(wrk -t 2 -c "$c" -d "${SECS}s" --timeout 10s \
         -s "$TODO_HOME/src/bench/bench.lua" "$URL" -- "$s" "$DATA" 2>&1) \
     || { echo "wrk failed: $out" >&2; return 1; }
+  m2=$(cpu_mark "$me")
   printf '== %s %s\n%s\n' "$s" "$c" "$out" >> "$TODO_HOME/wrk.log"
+  out=$(echo "$out" | sed -n 's/^RESULT //p')
   # %D, the last field of an access log line, is in microseconds.
-  echo "$(echo "$out" | sed -n 's/^RESULT //p') srv_p99_ms=$(tail -c +$((from + 1)) "$log" \
-    | awk '{ print $NF }' | p99_ms)"
+  echo "$out $(cpu_per_request "$m1" "$m2" "$(field "$out" requests)")" \
+    "srv_p99_ms=$(tail -c +$((from + 1)) "$log" | awk '{ print $NF }' | p99_ms)"
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -415,13 +470,15 @@ reset_data() {
     -c "VACUUM ANALYZE tasks, task_counts" >/dev/null
 }
 
+CPU_ROWS=()      # "scenario conns req/s cpu=... ceiling cpu=..." per run
 for s in $SCENARIOS; do
   for c in $CONNS; do
     reset_data
     r=$(run_wrk "$s" "$c")
     reset_data
-    read -r p pg99 pgraw <<<"$(ceiling "$s" "$c")"
+    read -r p pgcpu pg99 pgraw <<<"$(ceiling "$s" "$c")"
     rps=$(field "$r" rps)
+    CPU_ROWS+=("$s $c $rps cpu=$(field "$r" cpu) $p $pgcpu")
     printf '%-8s %5s %10.1f %7.2f %7.2f %7.2f %8s %11.1f %5.0f%% %7.2f %7.2f\n' "$s" "$c" "$rps" \
       "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" "$(field "$r" srv_p99_ms)" \
       "$(field "$r" non2xx)/$(field "$r" errors)" "$p" \
@@ -437,11 +494,42 @@ done
 # costs the database 1/ceiling could not run faster than
 # 1 / (1/floor + 1/ceiling).
 say "HTTP floor"
-floor=$(wrk -t 2 -c 32 -d "${SECS}s" "$URL/api/no-such-route" 2>&1 \
-        | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+m1=$(cpu_mark $$)
+fout=$(wrk -t 2 -c 32 -d "${SECS}s" "$URL/api/no-such-route" 2>&1)
+m2=$(cpu_mark $$)
+floor=$(echo "$fout" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+floor_cpu=$(cpu_per_request "$m1" "$m2" \
+  "$(echo "$fout" | sed -n 's/^ *\([0-9]*\) requests in .*/\1/p')")
 {
   echo
   echo "HTTP floor: ${floor:-?} req/s at 32 connections (mod_todo's 404, no token, no database)"
+} | tee -a "$OUT"
+
+# ------------------------------------------------------------ CPU table
+# Per run, CPU microseconds per request (see cpu_mark), and the best the
+# module could do on this machine if each request cost Apache no more CPU
+# than the floor's 404 and PostgreSQL no more than under pgbench (or in
+# the module's run, if less): the machine's capacity divided by that plus
+# the run's wrk and other time.  Every API request costs Apache at least
+# the 404's work plus a round trip to the database, so the best case is an
+# upper bound for any module in this Apache, MPM and machine.
+{
+  echo
+  echo "CPU per request, microseconds of user + system time ($(nproc) cores: $(nproc) s per s); cs: context switches per request, machine-wide"
+  echo "best case: requests costing Apache what the floor's 404 costs and PostgreSQL the lesser of the two runs' time, with the module run's wrk and other time"
+  printf '%-8s %5s %7s %8s %6s %6s %5s %5s | %8s %7s %5s %5s | %9s %6s\n' scenario conns apache \
+    postgres wrk other idle cs postgres pgbench idle cs "best/s" ratio
+  echo "floor 32 $floor $floor_cpu" | awk '{ split(substr($4, 5), v, ",")
+    printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f |\n", $1, $2, v[1], v[2], v[3], v[4], v[5], v[6] }'
+  for row in "${CPU_ROWS[@]}"; do
+    echo "$row ${floor_cpu#cpu=}" | awk -v ncpu="$(nproc)" '{
+      split(substr($4, 5), m, ","); split(substr($6, 5), g, ","); split($7, f, ",")
+      pg = (g[2] > 0 && g[2] < m[2]) ? g[2] : m[2]
+      best = ncpu * 1e6 / (f[1] + pg + m[3] + m[4])
+      printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f | %8.1f %7.1f %4d%% %5.2f | %9.1f %5.0f%%\n",
+        $1, $2, m[1], m[2], m[3], m[4], m[5], m[6], g[2], g[3], g[5], g[6],
+        best, ($5 > 0) ? 100 * best / $5 : 0 }'
+  done
 } | tee -a "$OUT"
 
 # ------------------------------------------------------------ memory
