@@ -384,7 +384,7 @@ proc_family_ticks() {
   # shellcheck disable=SC2046
   awk -v p="$parent" '{ s += $14 + $15; if ($1 == p) s += $16 + $17 }
     END { print s + 0 }' "/proc/$parent/stat" \
-    $(ps --ppid "$parent" -o pid= | sed 's|.*|/proc/&/stat|') 2>/dev/null
+    $(ps --ppid "$parent" -o pid= | awk '{ print "/proc/" $1 "/stat" }') 2>/dev/null
 }
 cpu_mark() {
   local st
@@ -492,43 +492,58 @@ done
 # nor the database (mod_todo's JSON 404): what the web server side alone
 # can do on this machine.  Were the two costs simply added, a request that
 # costs the database 1/ceiling could not run faster than
-# 1 / (1/floor + 1/ceiling).
+# 1 / (1/floor + 1/ceiling).  Then /api/health: no token either, one
+# round trip to the database with a prepared "SELECT 1" -- the least any
+# API request costs.
+# floor_run PATH: "req/s cpu=..." of wrk at 32 connections on PATH.
+floor_run() {
+  local m1 m2 out me=$BASHPID
+  m1=$(cpu_mark "$me")
+  out=$(wrk -t 2 -c 32 -d "${SECS}s" "$URL$1" 2>&1)
+  m2=$(cpu_mark "$me")
+  echo "$(echo "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')" \
+    "$(cpu_per_request "$m1" "$m2" \
+        "$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in .*/\1/p')")"
+}
 say "HTTP floor"
-m1=$(cpu_mark $$)
-fout=$(wrk -t 2 -c 32 -d "${SECS}s" "$URL/api/no-such-route" 2>&1)
-m2=$(cpu_mark $$)
-floor=$(echo "$fout" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
-floor_cpu=$(cpu_per_request "$m1" "$m2" \
-  "$(echo "$fout" | sed -n 's/^ *\([0-9]*\) requests in .*/\1/p')")
+read -r floor floor_cpu <<<"$(floor_run /api/no-such-route)"
+read -r rtrip rtrip_cpu <<<"$(floor_run /api/health)"
 {
   echo
   echo "HTTP floor: ${floor:-?} req/s at 32 connections (mod_todo's 404, no token, no database)"
+  echo "round-trip floor: ${rtrip:-?} req/s at 32 connections (/api/health: no token, one prepared SELECT 1)"
 } | tee -a "$OUT"
 
 # ------------------------------------------------------------ CPU table
 # Per run, CPU microseconds per request (see cpu_mark), and the best the
 # module could do on this machine if each request cost Apache no more CPU
-# than the floor's 404 and PostgreSQL no more than under pgbench (or in
-# the module's run, if less): the machine's capacity divided by that plus
-# the run's wrk and other time.  Every API request costs Apache at least
-# the 404's work plus a round trip to the database, so the best case is an
-# upper bound for any module in this Apache, MPM and machine.
+# than the floor's 404 (or than /api/health's single round trip to the
+# database), and PostgreSQL no more than under pgbench (or in the module's
+# run, if less): the machine's capacity divided by that plus the run's wrk
+# and other time.  Every API request costs Apache at least the 404's work
+# plus a round trip to the database, so the first is an upper bound for
+# any module in this Apache, MPM and machine, and the second for any that
+# talks to PostgreSQL the way mod_dbd does (one statement, waiting for it).
 {
   echo
   echo "CPU per request, microseconds of user + system time ($(nproc) cores: $(nproc) s per s); cs: context switches per request, machine-wide"
-  echo "best case: requests costing Apache what the floor's 404 costs and PostgreSQL the lesser of the two runs' time, with the module run's wrk and other time"
-  printf '%-8s %5s %7s %8s %6s %6s %5s %5s | %8s %7s %5s %5s | %9s %6s\n' scenario conns apache \
-    postgres wrk other idle cs postgres pgbench idle cs "best/s" ratio
-  echo "floor 32 $floor $floor_cpu" | awk '{ split(substr($4, 5), v, ",")
-    printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f |\n", $1, $2, v[1], v[2], v[3], v[4], v[5], v[6] }'
+  echo "best cases: requests costing Apache what the 404 (404 bound) or /api/health (rt bound) costs it and PostgreSQL the lesser of the module's and pgbench's runs, plus the module run's wrk and other time; req/s and % of the ceiling"
+  printf '%-8s %5s %7s %8s %6s %6s %5s %5s | %8s %7s %5s %5s | %15s %15s\n' scenario conns apache \
+    postgres wrk other idle cs postgres pgbench idle cs "404 bound" "rt bound"
+  for f in "floor $floor_cpu" "health $rtrip_cpu"; do
+    echo "$f" | awk '{ split(substr($2, 5), v, ",")
+      printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f |\n", $1, 32, v[1], v[2], v[3], v[4], v[5], v[6] }'
+  done
   for row in "${CPU_ROWS[@]}"; do
-    echo "$row ${floor_cpu#cpu=}" | awk -v ncpu="$(nproc)" '{
-      split(substr($4, 5), m, ","); split(substr($6, 5), g, ","); split($7, f, ",")
+    echo "$row ${floor_cpu#cpu=} ${rtrip_cpu#cpu=}" | awk -v ncpu="$(nproc)" '{
+      split(substr($4, 5), m, ","); split(substr($6, 5), g, ",")
+      split($7, f, ","); split($8, h, ",")
       pg = (g[2] > 0 && g[2] < m[2]) ? g[2] : m[2]
-      best = ncpu * 1e6 / (f[1] + pg + m[3] + m[4])
-      printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f | %8.1f %7.1f %4d%% %5.2f | %9.1f %5.0f%%\n",
+      rest = pg + m[3] + m[4]
+      b1 = ncpu * 1e6 / (f[1] + rest); b2 = ncpu * 1e6 / (h[1] + rest)
+      printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f | %8.1f %7.1f %4d%% %5.2f | %8.0f %5.0f%% %8.0f %5.0f%%\n",
         $1, $2, m[1], m[2], m[3], m[4], m[5], m[6], g[2], g[3], g[5], g[6],
-        best, ($5 > 0) ? 100 * best / $5 : 0 }'
+        b1, ($5 > 0) ? 100 * b1 / $5 : 0, b2, ($5 > 0) ? 100 * b2 / $5 : 0 }'
   done
 } | tee -a "$OUT"
 
