@@ -490,11 +490,9 @@ done
 # ------------------------------------------------------------ HTTP floor
 # The same Apache and module answering a route that needs neither a token
 # nor the database (mod_todo's JSON 404): what the web server side alone
-# can do on this machine.  Were the two costs simply added, a request that
-# costs the database 1/ceiling could not run faster than
-# 1 / (1/floor + 1/ceiling).  Then /api/health: no token either, one
-# round trip to the database with a prepared "SELECT 1" -- the least any
-# API request costs.
+# can do on this machine.  Then /api/health: no token either, one round
+# trip to the database with a prepared "SELECT 1" -- the least any API
+# request costs.  Their CPU per request makes the bounds of the CPU table.
 # floor_run PATH: "req/s cpu=..." of wrk at 32 connections on PATH.
 floor_run() {
   local m1 m2 out me=$BASHPID
