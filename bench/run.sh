@@ -371,7 +371,7 @@ run_pgbench() {
 # included), of the load generator (wrk or pgbench, counted by the shell
 # that waited for it), and of the whole machine (/proc/stat), around one
 # run.  On two shared cores this says which side a scenario's throughput
-# is spent on, and what the module could reach at best (see cpu_bound).
+# is spent on, and what the module could reach at best (the CPU table).
 #
 # cpu_mark SHELLPID: "apache postgres busy idle switches waited": clock
 # ticks, but for the machine's count of context switches; waited is
@@ -396,7 +396,7 @@ cpu_mark() {
     "$((st[15] + st[16]))"
 }
 # cpu_per_request MARK1 MARK2 REQUESTS:
-# "cpu=apache,postgres,client,other,idle,switches" -- microseconds per
+# "apache,postgres,client,other,idle,switches" -- microseconds per
 # request for each, other being the rest of the machine's busy time
 # (kernel threads, anything else running); idle, the percentage of the
 # machine's time left idle; switches, the machine's context switches per
@@ -406,7 +406,7 @@ cpu_per_request() {
     n = $13; u = (n > 0) ? 1e6 / hz / n : 0
     a = ($7 - $1) * u; p = ($8 - $2) * u; c = ($12 - $6) * u; b = ($9 - $3) * u
     i = $10 - $4; t = ($9 - $3) + i
-    printf "cpu=%.1f,%.1f,%.1f,%.1f,%.0f,%.2f\n", a, p, c, b - a - p - c,
+    printf "%.1f,%.1f,%.1f,%.1f,%.0f,%.2f\n", a, p, c, b - a - p - c,
       t ? 100 * i / t : 0, (n > 0) ? ($11 - $5) / n : 0 }'
 }
 
@@ -439,7 +439,7 @@ run_wrk() {
   printf '== %s %s\n%s\n' "$s" "$c" "$out" >> "$TODO_HOME/wrk.log"
   out=$(echo "$out" | sed -n 's/^RESULT //p')
   # %D, the last field of an access log line, is in microseconds.
-  echo "$out $(cpu_per_request "$m1" "$m2" "$(field "$out" requests)")" \
+  echo "$out cpu=$(cpu_per_request "$m1" "$m2" "$(field "$out" requests)")" \
     "srv_p99_ms=$(tail -c +$((from + 1)) "$log" | awk '{ print $NF }' | p99_ms)"
 }
 
@@ -470,7 +470,7 @@ reset_data() {
     -c "VACUUM ANALYZE tasks, task_counts" >/dev/null
 }
 
-CPU_ROWS=()      # "scenario conns req/s cpu=... ceiling cpu=..." per run
+CPU_ROWS=()      # "scenario conns req/s module-cpu ceiling ceiling-cpu" per run
 for s in $SCENARIOS; do
   for c in $CONNS; do
     reset_data
@@ -478,7 +478,7 @@ for s in $SCENARIOS; do
     reset_data
     read -r p pgcpu pg99 pgraw <<<"$(ceiling "$s" "$c")"
     rps=$(field "$r" rps)
-    CPU_ROWS+=("$s $c $rps cpu=$(field "$r" cpu) $p $pgcpu")
+    CPU_ROWS+=("$s $c $rps $(field "$r" cpu) $p $pgcpu")
     printf '%-8s %5s %10.1f %7.2f %7.2f %7.2f %8s %11.1f %5.0f%% %7.2f %7.2f\n' "$s" "$c" "$rps" \
       "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" "$(field "$r" srv_p99_ms)" \
       "$(field "$r" non2xx)/$(field "$r" errors)" "$p" \
@@ -493,7 +493,7 @@ done
 # can do on this machine.  Then /api/health: no token either, one round
 # trip to the database with a prepared "SELECT 1" -- the least any API
 # request costs.  Their CPU per request makes the bounds of the CPU table.
-# floor_run PATH: "req/s cpu=..." of wrk at 32 connections on PATH.
+# floor_run PATH: "req/s cpu" of wrk at 32 connections on PATH.
 floor_run() {
   local m1 m2 out me=$BASHPID
   m1=$(cpu_mark "$me")
@@ -529,12 +529,12 @@ read -r rtrip rtrip_cpu <<<"$(floor_run /api/health)"
   printf '%-8s %5s %7s %8s %6s %6s %5s %5s | %8s %7s %5s %5s | %15s %15s\n' scenario conns apache \
     postgres wrk other idle cs postgres pgbench idle cs "404 bound" "rt bound"
   for f in "floor $floor_cpu" "health $rtrip_cpu"; do
-    echo "$f" | awk '{ split(substr($2, 5), v, ",")
+    echo "$f" | awk '{ split($2, v, ",")
       printf "%-8s %5s %7.1f %8.1f %6.1f %6.1f %4d%% %5.2f |\n", $1, 32, v[1], v[2], v[3], v[4], v[5], v[6] }'
   done
   for row in "${CPU_ROWS[@]}"; do
-    echo "$row ${floor_cpu#cpu=} ${rtrip_cpu#cpu=}" | awk -v ncpu="$(nproc)" '{
-      split(substr($4, 5), m, ","); split(substr($6, 5), g, ",")
+    echo "$row $floor_cpu $rtrip_cpu" | awk -v ncpu="$(nproc)" '{
+      split($4, m, ","); split($6, g, ",")
       split($7, f, ","); split($8, h, ",")
       pg = (g[2] > 0 && g[2] < m[2]) ? g[2] : m[2]
       rest = pg + m[3] + m[4]
