@@ -6,6 +6,7 @@
 #include <apr_optional.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
+#include <libpq-fe.h>
 
 #include "mod_todo_dbd.h"
 
@@ -73,12 +74,32 @@ static todo_conn_state_t *conn_state(ap_dbd_t *dbd)
     return v;
 }
 
-/* libpq's words for a connection that is gone (not a refused statement). */
+/* A connection that is gone (not a refused statement): the server ended
+ * the session (SQLSTATE class 57P, e.g. an administrator's shutdown) or
+ * the connection failed (08); libpq's own words, in Apache's locale, when
+ * the server said nothing. */
 static int connection_lost(const char *msg)
 {
-    return !msg || !strncmp(msg, "FATAL:", 6)
-        || strstr(msg, "server closed the connection")
+    char code[6];
+
+    if (todo_sql_error_code(msg, code)) {
+        return !strncmp(code, "57P", 3) || !strncmp(code, "08", 2);
+    }
+    return !msg || strstr(msg, "server closed the connection")
         || strstr(msg, "no connection to the server");
+}
+
+/* PostgreSQL words its errors in the server's lc_messages language, and
+ * apr_dbd passes on only libpq's text of them.  In libpq's verbose form
+ * that text carries the SQLSTATE ("FEHLER:  0A000: ..."), which is what
+ * todo_sql_error_status() and todo_sql_error_stale_plan() read.  A
+ * setting of the client side (no round trip), kept across PQreset. */
+static void verbose_errors(ap_dbd_t *dbd)
+{
+    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        PQsetErrorVerbosity(apr_dbd_native_handle(dbd->driver, dbd->handle),
+                            PQERRORS_VERBOSE);
+    }
 }
 
 /* Give the session the settings our statements are written for, all in
@@ -94,6 +115,7 @@ static void configure(request_rec *r, ap_dbd_t *dbd)
     const char *msg;
 
     conn_state(dbd)->configured = 1;
+    verbose_errors(dbd);
     rv = apr_dbd_query(dbd->driver, dbd->handle, &nrows,
                        TODO_SQL_SESSION_SETUP);
     if (rv) {

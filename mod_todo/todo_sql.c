@@ -335,23 +335,56 @@ const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st)
     return out;
 }
 
-int todo_sql_error_stale_plan(const char *message)
+/* libpq's verbose form, which mod_todo_dbd.c asks for on every
+ * connection: "SEVERITY:  XXXXX: text" -- the severity and the text in
+ * the server's lc_messages language, the SQLSTATE always the same. */
+int todo_sql_error_code(const char *message, char code[6])
 {
-    return message
-        && strstr(message, "cached plan must not change result type") != NULL;
+    const char *p = message ? strstr(message, ":  ") : NULL;
+    int i;
+
+    if (!p || memchr(message, '\n', (size_t)(p - message))) {
+        return 0;                  /* not on the first line: no code */
+    }
+    p += 3;
+    for (i = 0; i < 5; i++) {
+        if (!(p[i] >= '0' && p[i] <= '9') && !(p[i] >= 'A' && p[i] <= 'Z')) {
+            return 0;
+        }
+    }
+    if (p[5] != ':') {
+        return 0;
+    }
+    memcpy(code, p, 5);
+    code[5] = '\0';
+    return 1;
 }
 
+/* "cached plan must not change result type" is feature_not_supported,
+ * a class no statement of ours otherwise meets; should another ever come,
+ * renewing the statement costs one round trip and the retry fails alike. */
+int todo_sql_error_stale_plan(const char *message)
+{
+    char code[6];
+
+    return todo_sql_error_code(message, code) && !strcmp(code, "0A000");
+}
+
+/* The client's data: a unique violation (23505) is a conflict; a check
+ * constraint (23514) or a value the column's type refuses (class 22,
+ * data exception: out of range, invalid input syntax, too long) a bad
+ * request.  Anything else, or no code at all, is the server's fault. */
 int todo_sql_error_status(const char *message)
 {
-    if (!message) {
+    char code[6];
+
+    if (!todo_sql_error_code(message, code)) {
         return 500;
     }
-    if (strstr(message, "duplicate key") || strstr(message, "tasks_pkey")) {
+    if (!strcmp(code, "23505")) {
         return 409;
     }
-    if (strstr(message, "check constraint")
-        || strstr(message, "out of range")
-        || strstr(message, "invalid input syntax")) {
+    if (!strcmp(code, "23514") || !strncmp(code, "22", 2)) {
         return 400;
     }
     return 500;

@@ -100,15 +100,20 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
  * sends it; used by the benchmark to give pgbench the very same SQL. */
 const char *todo_sql_native(apr_pool_t *p, const todo_stmt_t *st);
 
-/* Classify a PostgreSQL error message after a failed statement:
+/* The SQLSTATE of a PostgreSQL error message in libpq's verbose form
+ * ("ERROR:  23505: duplicate key ..."), into code; 0 when it has none. */
+int todo_sql_error_code(const char *message, char code[6]);
+
+/* Classify a PostgreSQL error message (verbose form) after a failed
+ * statement, by its SQLSTATE, whatever the server's language:
  * 400 for a check constraint or bad value, 409 for a unique violation,
  * 500 for anything else. */
 int todo_sql_error_status(const char *message);
 
-/* Whether the message is PostgreSQL refusing a prepared statement whose
- * result columns changed type since it was prepared (a migration altered
- * a column it returns): refused before running any of it, and refused
- * for good on that connection until prepared again. */
+/* Whether the message (verbose form) is PostgreSQL refusing a prepared
+ * statement whose result columns changed type since it was prepared (a
+ * migration altered a column it returns): refused before running any of
+ * it, and refused for good on that connection until prepared again. */
 int todo_sql_error_stale_plan(const char *message);
 
 #endif

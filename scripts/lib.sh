@@ -17,12 +17,12 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages needed to build, serve and test.  bench/run.sh adds its own.
 TODO_PACKAGES=(
   build-essential autoconf automake libtool pkg-config git ca-certificates
-  apache2 apache2-dev libaprutil1-dbd-pgsql
+  apache2 apache2-dev libaprutil1-dbd-pgsql libpq-dev
   libjansson-dev libjwt-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
   postgresql postgresql-contrib sqitch libdbd-pg-perl
   libapache2-mod-perl2 libwww-perl libjson-perl libjson-xs-perl
   libjson-validator-perl libyaml-libyaml-perl
-  curl procps
+  curl procps locales
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -171,16 +171,26 @@ CONF
   echo "$port" | as_user tee "$dir/port" >/dev/null
 }
 
+# pg_locale DIR NAME: compile the locale NAME (e.g. de_DE.UTF-8) into
+# DIR/locale, for that cluster alone (pg_start points LOCPATH there): the
+# machine's own locales are left as they are.
+pg_locale() {
+  local dir=$1 name=$2
+  as_user mkdir -p "$dir/locale"
+  as_user localedef -i "${name%%.*}" -f "${name#*.}" "$dir/locale/$name"
+}
+
 pg_start() {
-  local dir=$1 bin port
+  local dir=$1 bin port loc=()
   bin=$(pg_bindir)
   port=$(cat "$dir/port")
   if as_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     return 0
   fi
+  [ -d "$dir/locale" ] && loc=(LOCPATH="$dir/locale")
   say "starting PostgreSQL on 127.0.0.1:$port"
-  as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-p $port" start >/dev/null
+  as_user env "${loc[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" \
+    -w -t 60 -o "-p $port" start >/dev/null
 }
 
 pg_stop() {

@@ -204,6 +204,8 @@ sub pg_ctl {
     my @args = @_;
     my $bin = env_of('TODO_PG_BIN');
     my $dir = env_of('TODO_PG_DIR');
+    # The locales scripts/lib.sh compiled for this cluster (pg_locale).
+    local $ENV{LOCPATH} = "$dir/locale" if -d "$dir/locale";
     system("$bin/pg_ctl", '-D', "$dir/data", '-l', "$dir/postgres.log",
            '-w', '-t', '60', @args) == 0 or die "pg_ctl @args failed";
 }

@@ -235,30 +235,76 @@ static void test_session(void **state)
                         "-c DateStyle=ISO");
 }
 
+/* Messages as libpq words them in its verbose form (mod_todo_dbd.c asks
+ * for it), from a PostgreSQL 15 server with lc_messages in German and in
+ * English: the SQLSTATE decides, not the words. */
+#define DE_UNIQUE "FEHLER:  23505: doppelter Schl\xc3\xbcsselwert verletzt " \
+    "Unique-Constraint \xc2\xbbtasks_pkey\xc2\xab\nDETAIL:  Schl\xc3\xbcssel " \
+    "\xc2\xbb(a)=(1)\xc2\xab existiert bereits.\nSCHEMA NAME:  public\n" \
+    "LOCATION:  _bt_check_unique, nbtinsert.c:664\n"
+#define DE_CHECK "FEHLER:  23514: neue Zeile f\xc3\xbcr Relation " \
+    "\xc2\xbbtasks\xc2\xab verletzt Check-Constraint \xc2\xbbtasks_title_check" \
+    "\xc2\xab\nDETAIL:  Fehlgeschlagene Zeile enth\xc3\xa4lt (-1, null).\n"
+#define DE_STALE "FEHLER:  0A000: gecachter Plan darf den Ergebnistyp " \
+    "nicht \xc3\xa4ndern\nLOCATION:  RevalidateCachedQuery, plancache.c:722\n"
+#define DE_NO_STMT "FEHLER:  26000: vorbereitete Anweisung " \
+    "\xc2\xbbtodo_get\xc2\xab existiert nicht\n"
+#define EN_STALE "ERROR:  0A000: cached plan must not change result type\n" \
+    "LOCATION:  RevalidateCachedQuery, plancache.c:722\n"
+
+static void test_error_code(void **state)
+{
+    char code[6] = "";
+
+    (void)state;
+    assert_true(todo_sql_error_code(DE_UNIQUE, code));
+    assert_string_equal(code, "23505");
+    assert_true(todo_sql_error_code(EN_STALE, code));
+    assert_string_equal(code, "0A000");
+    /* No code: libpq's own words, the default (non-verbose) form, a code
+     * only on a later line, a truncated one. */
+    assert_false(todo_sql_error_code(NULL, code));
+    assert_false(todo_sql_error_code("server closed the connection "
+                                     "unexpectedly\n", code));
+    assert_false(todo_sql_error_code("ERROR:  cached plan must not change "
+                                     "result type\n", code));
+    assert_false(todo_sql_error_code("ERROR:  no code here\nDETAIL:  "
+                                     "23505: x\n", code));
+    assert_false(todo_sql_error_code("ERROR:  2350", code));
+    assert_false(todo_sql_error_code("ERROR:  23505 no colon", code));
+    assert_false(todo_sql_error_code("ERROR:  23a05: lower case", code));
+}
+
 static void test_error_status(void **state)
 {
     (void)state;
     assert_int_equal(todo_sql_error_status(NULL), 500);
+    assert_int_equal(todo_sql_error_status(DE_CHECK), 400);
+    assert_int_equal(todo_sql_error_status(DE_UNIQUE), 409);
+    assert_int_equal(todo_sql_error_status("ERROR:  23505: duplicate key "
+        "value violates unique constraint \"tasks_pkey\""), 409);
+    assert_int_equal(todo_sql_error_status("ERROR:  22P02: invalid input "
+        "syntax for type uuid: \"x\""), 400);
+    assert_int_equal(todo_sql_error_status("ERROR:  22003: value \"99999\" "
+        "is out of range for type smallint"), 400);
+    assert_int_equal(todo_sql_error_status("ERROR:  42P01: relation "
+        "\"tasks\" does not exist"), 500);
+    /* Without a code, even words that once meant 400 are the server's. */
     assert_int_equal(todo_sql_error_status("ERROR:  new row for relation "
-        "\"tasks\" violates check constraint \"tasks_title_check\""), 400);
-    assert_int_equal(todo_sql_error_status("ERROR:  duplicate key value "
-        "violates unique constraint \"tasks_pkey\""), 409);
-    assert_int_equal(todo_sql_error_status("ERROR:  relation \"tasks\" "
-        "does not exist"), 500);
+        "\"tasks\" violates check constraint \"tasks_title_check\""), 500);
 }
 
 static void test_error_stale_plan(void **state)
 {
     (void)state;
-    assert_true(todo_sql_error_stale_plan("ERROR:  cached plan must not "
-                                          "change result type\n"));
+    assert_true(todo_sql_error_stale_plan(EN_STALE));
+    assert_true(todo_sql_error_stale_plan(DE_STALE));
     assert_false(todo_sql_error_stale_plan(NULL));
-    assert_false(todo_sql_error_stale_plan("ERROR:  prepared statement "
-                                           "\"todo_get\" does not exist"));
+    assert_false(todo_sql_error_stale_plan(DE_NO_STMT));
+    assert_false(todo_sql_error_stale_plan(DE_UNIQUE));
     /* A stale plan is not the client's fault: were it ever passed on
      * unhealed, a 500. */
-    assert_int_equal(todo_sql_error_status("ERROR:  cached plan must not "
-                                           "change result type"), 500);
+    assert_int_equal(todo_sql_error_status(DE_STALE), 500);
 }
 
 int main(void)
@@ -271,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_native),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_error_code),
         cmocka_unit_test(test_error_status),
         cmocka_unit_test(test_error_stale_plan),
     };
