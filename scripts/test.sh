@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (run as root or with
 # sudo): installs what is missing, builds, then runs
-#   1. the cmocka unit tests (make check),
+#   1. the cmocka unit tests (make check), and a fixed-seed libFuzzer run
+#      over the httpd-free core with AddressSanitizer and UBSan (t/fuzz),
 #   2. the Apache::Test integration suites against a real Apache with the
 #      module and a private PostgreSQL cluster (schema round trip with
 #      sqitch, API, authentication, database restarts, Better Auth interop).
@@ -14,7 +15,8 @@ source "$(dirname "$0")/lib.sh"
 TODO_HOME=${TODO_TEST_HOME:-/var/tmp/mod_todo-test}
 export TODO_HOME
 
-ensure_packages "${TODO_PACKAGES[@]}"
+# clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz.
+ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev
 ensure_node
 ensure_user
 prepare_home
@@ -23,6 +25,12 @@ build_tree
 
 say "unit tests (cmocka)"
 as_user make -C "$TODO_HOME/build" check
+
+say "fuzzing the core (libFuzzer, AddressSanitizer, UBSan; fixed seed)"
+as_user rm -rf "$TODO_HOME/fuzz"
+as_user "$TODO_HOME/src/t/fuzz/run.sh" "$TODO_HOME/fuzz" >"$TODO_HOME/fuzz.log" 2>&1 \
+  || { tail -n 60 "$TODO_HOME/fuzz.log" >&2; die "fuzzing failed (log: $TODO_HOME/fuzz.log)"; }
+grep '^Done ' "$TODO_HOME/fuzz.log" >&2
 
 # ------------------------------------------------------------ servers
 PG=$TODO_HOME/pg

@@ -1,0 +1,411 @@
+/* libFuzzer harness over mod_todo's httpd-free core: everything a client
+ * controls passes through one of these functions before any SQL runs.
+ * The first byte of an input picks the target (a digit '0'-'8' in the
+ * seeds, any byte modulo 9 after mutation); the rest is the input.
+ * Besides AddressSanitizer's and UndefinedBehaviorSanitizer's checks, each
+ * target asserts what its caller in mod_todo relies on: a value accepted
+ * by a parser is inside the documented bounds, a normalised timestamp
+ * parses to itself, an If-Match condition becomes nothing but an integer
+ * array literal, escaped JSON decodes to the very bytes escaped, and no
+ * token verifies without a signature made with one of the keys.
+ * Built and run by t/fuzz/run.sh (scripts/test.sh runs it with a fixed
+ * seed and run count). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include "todo_buf.h"
+#include "todo_jwt.h"
+#include "todo_query.h"
+#include "todo_route.h"
+#include "todo_sql.h"
+#include "todo_task.h"
+#include "todo_util.h"
+
+#define CHECK(c)                                                         \
+    do {                                                                 \
+        if (!(c)) {                                                      \
+            fprintf(stderr, "property failed: %s (%s:%d)\n", #c,         \
+                    __FILE__, __LINE__);                                 \
+            abort();                                                     \
+        }                                                                \
+    } while (0)
+
+#define ALL_ALGS ((1u << TODO_ALG_COUNT) - 1)
+#define NOW 1700000000
+
+static apr_pool_t *root;
+static todo_jwt_keyset_t *hmac_keys, *public_keys;
+static const unsigned char secret[] = "fuzz-secret-fuzz-secret-fuzz-sec";
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n);
+
+/* ------------------------------------------------------------ set-up */
+
+static char *slurp(const char *name, apr_size_t *n)
+{
+    const char *path = apr_pstrcat(root, TODO_TEST_DATA "/keys/", name,
+                                   NULL);
+    char *buf = apr_palloc(root, 65536);
+    FILE *f = fopen(path, "rb");
+
+    if (!f) {
+        perror(path);
+        abort();
+    }
+    *n = fread(buf, 1, 65535, f);
+    buf[*n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Run the keys' pool cleanups (EVP_PKEY_free) so LeakSanitizer sees a
+ * clean exit: a leak it reports is then one of the targets'. */
+static void finish(void)
+{
+    apr_pool_destroy(root);
+    apr_terminate();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    static const char *const pems[] = {
+        "rsa2048.pub.pem", "ecp256.pub.pem", "ed25519.pub.pem"
+    };
+    apr_size_t n;
+    const char *err;
+    char *text;
+    unsigned i;
+
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    atexit(finish);
+    json_object_seed(1);
+    hmac_keys = todo_jwt_keyset_make(root);
+    CHECK(!todo_jwt_keyset_add_secret(hmac_keys, secret, sizeof secret - 1,
+                                      NULL));
+    public_keys = todo_jwt_keyset_make(root);
+    for (i = 0; i < sizeof pems / sizeof pems[0]; i++) {
+        text = slurp(pems[i], &n);
+        err = todo_jwt_keyset_add_pem(public_keys, text, n, NULL);
+        CHECK(!err);
+    }
+    text = slurp("jwks.json", &n);
+    CHECK(!todo_jwt_keyset_add_jwks(public_keys, text, n, NULL));
+    return 0;
+}
+
+/* --------------------------------------------------------- helpers */
+
+/* The input as a C string (mod_todo's callers hand these functions
+ * NUL-terminated strings from httpd; an embedded NUL ends it early). */
+static char *cstr(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    return apr_pstrmemdup(p, (const char *)d, n);
+}
+
+/* The input in a heap block of exactly n bytes, so that reading past the
+ * end of a length-delimited buffer is caught.  Free it. */
+static char *exact(const unsigned char *d, size_t n)
+{
+    char *s = malloc(n ? n : 1);
+
+    CHECK(s);
+    memcpy(s, d, n);
+    return s;
+}
+
+static void b64url(todo_buf_t *b, const unsigned char *s, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "abcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned long v;
+    size_t i;
+    char o[4];
+
+    for (i = 0; i + 2 < n; i += 3) {
+        v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 | s[i + 2];
+        o[0] = a[v >> 18];
+        o[1] = a[(v >> 12) & 63];
+        o[2] = a[(v >> 6) & 63];
+        o[3] = a[v & 63];
+        todo_buf_append(b, o, 4);
+    }
+    if (i < n) {
+        v = (unsigned long)s[i] << 16;
+        if (i + 1 < n) {
+            v |= (unsigned long)s[i + 1] << 8;
+        }
+        o[0] = a[v >> 18];
+        o[1] = a[(v >> 12) & 63];
+        o[2] = a[(v >> 6) & 63];
+        todo_buf_append(b, o, i + 1 < n ? 3 : 2);
+    }
+}
+
+/* A normalised timestamp is RFC 3339 and normalises to itself. */
+static void check_time(apr_pool_t *p, const char *norm)
+{
+    const char *again = NULL;
+
+    CHECK(norm);
+    CHECK(todo_util_rfc3339_parse(p, norm, &again) == 0);
+    CHECK(again && strcmp(norm, again) == 0);
+}
+
+static void check_text(const char *s, long min, long max)
+{
+    long chars = todo_util_utf8_length(s, strlen(s));
+
+    CHECK(chars >= min && chars <= max);
+}
+
+/* ---------------------------------------------------------- targets */
+
+/* Request bodies: first byte picks create, replace, patch or complete. */
+static void fuzz_task(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    apr_array_header_t *details = apr_array_make(p, 2, sizeof(todo_detail_t));
+    todo_task_input_t in;
+    const char *msg = NULL;
+    char *body;
+    int st;
+
+    if (!n) {
+        return;
+    }
+    memset(&in, 0, sizeof in);
+    body = exact(d + 1, n - 1);
+    st = todo_task_parse(p, body, n - 1, (todo_body_kind_e)(d[0] % 4), &in,
+                         details, &msg);
+    free(body);
+    if (st) {
+        CHECK(st == 400 || st == 422);
+        CHECK(msg && details->nelts > 0);
+        return;
+    }
+    if (in.title) {
+        check_text(in.title, 1, 200);
+        CHECK(!todo_util_is_blank(in.title));
+    }
+    if (in.description) {
+        check_text(in.description, 0, 1000);
+    }
+    CHECK(in.priority >= 0 && in.priority <= 3);
+    if (in.due_at) {
+        check_time(p, in.due_at);
+    }
+}
+
+static void fuzz_query(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    apr_array_header_t *details = apr_array_make(p, 2, sizeof(todo_detail_t));
+    todo_list_query_t q;
+    int st;
+
+    memset(&q, 0, sizeof q);
+    st = todo_query_parse(p, cstr(p, d, n), 20, 100, &q, details);
+    if (st) {
+        CHECK(st == 400 && details->nelts > 0);
+        return;
+    }
+    CHECK(q.limit >= 1 && q.limit <= 100);
+    CHECK(q.offset >= 0 && q.offset <= TODO_OFFSET_MAX);
+    CHECK(q.sort < TODO_SORT_COUNT);
+    if (q.q) {
+        check_text(q.q, 1, TODO_Q_MAX_LEN);
+    }
+    if (q.due_before) {
+        check_time(p, q.due_before);
+    }
+    if (q.due_after) {
+        check_time(p, q.due_after);
+    }
+    if (q.updated_since) {
+        check_time(p, q.updated_since);
+    }
+}
+
+static void fuzz_route(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    todo_route_t r;
+    todo_route_e e;
+
+    memset(&r, 0, sizeof r);
+    e = todo_route_match(p, cstr(p, d, n), &r);
+    CHECK(e <= TODO_ROUTE_TASK_COMPLETE);
+    if (e == TODO_ROUTE_TASK || e == TODO_ROUTE_TASK_COMPLETE) {
+        CHECK(r.task_id && *r.task_id);
+    }
+    CHECK(todo_route_allow_header(e) != NULL || e == TODO_ROUTE_NONE);
+    (void)todo_route_method(cstr(p, d, n));
+}
+
+/* Client timestamps, and the database's text of one. */
+static void fuzz_time(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    char out[TODO_UTIL_TS_LEN + 1];
+    const char *norm = NULL;
+    char *s = cstr(p, d, n);
+
+    if (todo_util_rfc3339_parse(p, s, &norm) == 0) {
+        check_time(p, norm);
+    }
+    out[TODO_UTIL_TS_LEN] = 'x';
+    if (todo_util_pg_time_convert(s, out) == 0) {
+        CHECK(out[TODO_UTIL_TS_LEN - 1] == '\0');
+        CHECK(out[TODO_UTIL_TS_LEN] == 'x');
+        check_time(p, out);
+    }
+}
+
+/* Header values, and PostgreSQL's error messages. */
+static void fuzz_headers(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    char *s = cstr(p, d, n);
+    const char *vers = todo_util_if_match_versions(p, s);
+    char code[6];
+    size_t i, len;
+    int st;
+
+    if (vers) {
+        /* Bound as a bigint[] parameter: nothing but digits and commas. */
+        len = strlen(vers);
+        CHECK(len >= 2 && vers[0] == '{' && vers[len - 1] == '}');
+        for (i = 1; i + 1 < len; i++) {
+            CHECK((vers[i] >= '0' && vers[i] <= '9') || vers[i] == ',');
+        }
+    }
+    (void)todo_util_if_none_match(s, 1);
+    (void)todo_util_if_none_match(s, 7);
+    (void)todo_util_is_json_media_type(s);
+    (void)todo_util_is_uuid(s);
+    (void)todo_util_is_blank(s);
+    st = todo_sql_error_status(s);
+    CHECK(st == 400 || st == 409 || st == 500);
+    if (todo_sql_error_code(s, code)) {
+        CHECK(strlen(code) == 5);
+    }
+    (void)todo_sql_error_stale_plan(s);
+}
+
+static void verify(apr_pool_t *p, const char *tok, size_t len,
+                   const todo_jwt_policy_t *pol, int expect_invalid)
+{
+    const todo_jwt_keyset_t *sets[2] = { hmac_keys, public_keys };
+    const char *reason = NULL;
+    todo_jwt_result_t res;
+    todo_jwt_status_e st;
+
+    st = todo_jwt_verify(p, tok, len, pol, sets, 2, NOW, &res, &reason);
+    if (st != TODO_JWT_OK) {
+        CHECK(reason);
+        return;
+    }
+    CHECK(!expect_invalid);
+    CHECK(res.user && *res.user);
+    CHECK(res.alg == TODO_ALG_HS256);
+}
+
+/* Header and claims (JSON, split at the first NUL), signed with the
+ * secret, so that the claim checks are reached. */
+static void fuzz_jwt_signed(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    todo_jwt_policy_t pol = { ALL_ALGS, NULL, NULL, 30, "sub" };
+    const unsigned char *sep = memchr(d, 0, n);
+    size_t hlen = sep ? (size_t)(sep - d) : n;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    todo_buf_t b;
+
+    todo_buf_init(&b, p, 256);
+    b64url(&b, d, hlen);
+    todo_buf_putc(&b, '.');
+    if (sep) {
+        b64url(&b, sep + 1, n - hlen - 1);
+    }
+    CHECK(HMAC(EVP_sha256(), secret, sizeof secret - 1,
+               (const unsigned char *)b.data, b.len, mac, &maclen));
+    todo_buf_putc(&b, '.');
+    b64url(&b, mac, maclen);
+    if (n && d[0] == 'i') {
+        pol.issuer = "https://issuer.example";
+        pol.audience = "todo";
+    }
+    verify(p, todo_buf_cstr(&b), b.len, &pol, 0);
+}
+
+/* Any bytes as a token: without a key's signature nothing verifies. */
+static void fuzz_jwt_raw(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    todo_jwt_policy_t pol = { ALL_ALGS, NULL, NULL, 30, "sub" };
+    char *tok = exact(d, n);
+
+    verify(p, tok, n, &pol, 1);
+    free(tok);
+}
+
+static void fuzz_keys(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(p);
+    char *text = exact(d, n);
+    int added = -1;
+
+    if (!todo_jwt_keyset_add_jwks(ks, text, n, &added)) {
+        CHECK(added > 0 && todo_jwt_keyset_count(ks) == added);
+    }
+    (void)todo_jwt_keyset_add_pem(ks, text, n, "k");
+    free(text);
+}
+
+/* Escaping any valid UTF-8 (NUL included) gives a JSON string of it. */
+static void fuzz_json_string(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    json_error_t err;
+    todo_buf_t b;
+    json_t *j;
+
+    if (todo_util_utf8_length((const char *)d, n) < 0) {
+        return;
+    }
+    todo_buf_init(&b, p, 16);
+    todo_buf_json_string_n(&b, (const char *)d, n);
+    j = json_loadb(b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!j) {
+        fprintf(stderr, "escaped text is not JSON: %s\n", err.text);
+        abort();
+    }
+    CHECK(json_is_string(j) && json_string_length(j) == n);
+    CHECK(memcmp(json_string_value(j), d, n) == 0);
+    json_decref(j);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n)
+{
+    static void (*const targets[])(apr_pool_t *, const unsigned char *,
+                                   size_t) = {
+        fuzz_task, fuzz_query, fuzz_route, fuzz_time, fuzz_headers,
+        fuzz_jwt_signed, fuzz_jwt_raw, fuzz_keys, fuzz_json_string
+    };
+    const unsigned count = sizeof targets / sizeof targets[0];
+    unsigned t;
+    apr_pool_t *p;
+
+    if (!n) {
+        return 0;
+    }
+    t = d[0] >= '0' && d[0] < '0' + count ? d[0] - '0' : d[0] % count;
+    apr_pool_create(&p, root);
+    targets[t](p, d + 1, n - 1);
+    apr_pool_destroy(p);
+    return 0;
+}
