@@ -72,7 +72,7 @@ TodoJWTIssuer https://server.example.com
 CONF
 close $fh;
 
-my $httpd = '/usr/sbin/apache2';
+my $httpd = $ENV{TODO_HTTPD} || '/usr/sbin/apache2';
 my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
 my $started = $? == 0;
 t_debug("start: $out");

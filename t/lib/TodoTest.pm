@@ -195,7 +195,8 @@ DBDriver pgsql
 $text
 CONF
     close $fh;
-    my $out = `/usr/sbin/apache2 -t -f $conf 2>&1`;
+    my $httpd = $ENV{TODO_HTTPD} || "/usr/sbin/apache2";
+    my $out = `$httpd -t -f $conf 2>&1`;
     return ($? >> 8, $out);
 }
 

@@ -1546,6 +1546,7 @@ static void test_secret_not_a_key(void **state)
     };
     const char *why, *jwk;
     char *text;
+    json_t *obj;
     apr_size_t i, n;
 
     (void)state;
@@ -1558,7 +1559,9 @@ static void test_secret_not_a_key(void **state)
         assert_non_null(strstr(why, "no secret"));
     }
     /* One JWK, with leading white space. */
-    text = json_dumps(jwk_of("rsa-1"), JSON_COMPACT);
+    obj = jwk_of("rsa-1");
+    text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
     jwk = apr_pstrcat(pool, " \n", text, NULL);
     free(text);
     why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
