@@ -124,32 +124,20 @@ static char *exact(const unsigned char *d, size_t n)
     return s;
 }
 
-static void b64url(todo_buf_t *b, const unsigned char *s, size_t n)
+/* base64url without padding (JWS), from OpenSSL's base64. */
+static void b64url(apr_pool_t *p, todo_buf_t *b, const unsigned char *s,
+                   size_t n)
 {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "abcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned long v;
-    size_t i;
-    char o[4];
+    unsigned char *out = apr_palloc(p, 4 * ((n + 2) / 3) + 1);
+    int len = EVP_EncodeBlock(out, s, (int)n), i;
 
-    for (i = 0; i + 2 < n; i += 3) {
-        v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 | s[i + 2];
-        o[0] = a[v >> 18];
-        o[1] = a[(v >> 12) & 63];
-        o[2] = a[(v >> 6) & 63];
-        o[3] = a[v & 63];
-        todo_buf_append(b, o, 4);
+    while (len > 0 && out[len - 1] == '=') {
+        len--;
     }
-    if (i < n) {
-        v = (unsigned long)s[i] << 16;
-        if (i + 1 < n) {
-            v |= (unsigned long)s[i + 1] << 8;
-        }
-        o[0] = a[v >> 18];
-        o[1] = a[(v >> 12) & 63];
-        o[2] = a[(v >> 6) & 63];
-        todo_buf_append(b, o, i + 1 < n ? 3 : 2);
+    for (i = 0; i < len; i++) {
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
     }
+    todo_buf_append(b, (const char *)out, (apr_size_t)len);
 }
 
 /* A normalised timestamp is RFC 3339 and normalises to itself. */
@@ -328,15 +316,15 @@ static void fuzz_jwt_signed(apr_pool_t *p, const unsigned char *d, size_t n)
     todo_buf_t b;
 
     todo_buf_init(&b, p, 256);
-    b64url(&b, d, hlen);
+    b64url(p, &b, d, hlen);
     todo_buf_putc(&b, '.');
     if (sep) {
-        b64url(&b, sep + 1, n - hlen - 1);
+        b64url(p, &b, sep + 1, n - hlen - 1);
     }
     CHECK(HMAC(EVP_sha256(), secret, sizeof secret - 1,
                (const unsigned char *)b.data, b.len, mac, &maclen));
     todo_buf_putc(&b, '.');
-    b64url(&b, mac, maclen);
+    b64url(p, &b, mac, maclen);
     if (n && d[0] == 'i') {
         pol.issuer = "https://issuer.example";
         pol.audience = "todo";
