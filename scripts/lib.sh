@@ -44,8 +44,11 @@ ensure_packages() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  # Another apt (a second checkout's test run, unattended-upgrades) may
+  # hold the locks: wait for it instead of failing.
+  local wait=(-o DPkg::Lock::Timeout=900)
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -q \
     --no-install-recommends "${missing[@]}"
   # Debian starts the packaged servers; ours run privately, so stop those.
   as_root systemctl stop apache2 postgresql >/dev/null 2>&1 || true
@@ -123,6 +126,19 @@ free_port() {
   perl -MIO::Socket::INET -e \
     'my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
        Listen => 1, ReuseAddr => 1) or die "$!\n"; print $s->sockport, "\n"'
+}
+
+# A free TCP port on 127.0.0.1 below 32768, for a server that a test stops
+# and starts again: Linux hands out 32768-60999 to clients, and a client
+# retrying a stopped server on such a port can connect to itself and hold
+# the port (PostgreSQL then cannot bind it again).
+low_port() {
+  local i p
+  for i in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    port_is_free "$p" && { echo "$p"; return 0; }
+  done
+  die "no free port found below 32768"
 }
 
 port_is_free() {

@@ -92,7 +92,7 @@ trap cleanup EXIT INT TERM
 
 # A fresh cluster for every run, on a free port.
 as_user rm -rf "$PG"
-pg_init "$PG" "$(free_port)"
+pg_init "$PG" "$(low_port)"
 # t/api/db_migration.t has the server speak German (lc_messages).
 pg_locale "$PG" de_DE.UTF-8
 pg_start "$PG"
