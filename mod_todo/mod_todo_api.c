@@ -1,29 +1,30 @@
-/* The content handler of "SetHandler todo". */
+/* The content handler of "SetHandler todo", and the filter that answers
+ * httpd's own errors under a todo location with the JSON envelope. */
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <util_filter.h>
 
 #include "mod_todo_api.h"
-#include "mod_todo_config.h"
-#include "mod_todo_dbd.h"
+#include "todo_buf.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
+#include "todo_etag.h"
 
 extern const char todo_openapi_doc[];
 
 #define CORS_ALLOW_HEADERS \
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-#define CORS_EXPOSE_HEADERS "ETag, Location, X-Request-Id, Retry-After"
 #define CORS_MAX_AGE "600"
 
 /* ----------------------------------------------------------- responses */
 
 static void meta_of(request_rec *r, todo_meta_t *m, char *ts)
 {
-    todo_util_format_time(ts, apr_time_now());
-    m->request_id = todo_request_id(r);
+    todo_time_format(ts, apr_time_now());
+    m->request_id = todo_req_id(r);
     m->timestamp = ts;
 }
 
@@ -41,15 +42,16 @@ static void error_headers(request_rec *r)
         || apr_table_get(r->err_headers_out, "X-Request-Id")) {
         return;
     }
-    apr_table_setn(r->err_headers_out, "X-Request-Id", q->id);
-    todo_api_cors(r, q);
+    todo_req_headers(r, q);
 }
 
-void todo_api_error_body(request_rec *r, todo_buf_t *b, int status,
-                         const char *code, const char *message,
-                         const apr_array_header_t *details)
+/* Write a JSON error envelope for status into b (for the handler, and
+ * for the filter that turns httpd's own error pages into JSON). */
+static void error_body(request_rec *r, todo_buf_t *b, int status,
+                       const char *code, const char *message,
+                       const apr_array_header_t *details)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_meta_t m;
 
     error_headers(r);
@@ -77,7 +79,7 @@ static int send_error(request_rec *r, int status, const char *message,
     todo_buf_t b;
 
     todo_buf_init(&b, r->pool, 256);
-    todo_api_error_body(r, &b, status, NULL, message, details);
+    error_body(r, &b, status, NULL, message, details);
     return send_json(r, status, &b);
 }
 
@@ -97,7 +99,7 @@ static void data_begin(request_rec *r, todo_buf_t *b, apr_size_t size)
 
 static int data_end(request_rec *r, todo_buf_t *b, int status)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_meta_t m;
 
     meta_of(r, &m, ts);
@@ -114,36 +116,11 @@ static int send_db_error(request_rec *r, int status)
     return send_error(r, status, msg, NULL);
 }
 
-void todo_api_cors(request_rec *r, todo_req_t *q)
-{
-    const apr_array_header_t *origins = q->cfg->cors_origins;
-    const char *origin;
-    int i;
-
-    if (!origins) {
-        return;
-    }
-    /* Responses differ by Origin whether or not this one is allowed. */
-    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
-    origin = apr_table_get(r->headers_in, "Origin");
-    for (i = 0; origin && i < origins->nelts; i++) {
-        if (!strcmp(origin, APR_ARRAY_IDX(origins, i, const char *))) {
-            q->origin = APR_ARRAY_IDX(origins, i, const char *);
-            apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin",
-                           q->origin);
-            apr_table_setn(r->err_headers_out,
-                           "Access-Control-Expose-Headers",
-                           CORS_EXPOSE_HEADERS);
-            return;
-        }
-    }
-}
-
 /* -------------------------------------------------------- request body */
 
 static int json_type(request_rec *r)
 {
-    return todo_util_is_json_media_type(apr_table_get(r->headers_in,
+    return todo_text_is_json_type(apr_table_get(r->headers_in,
                                                       "Content-Type"));
 }
 
@@ -154,7 +131,7 @@ static int json_type(request_rec *r)
 static int read_body(request_rec *r, const todo_req_t *q, const char **body,
                      apr_size_t *len)
 {
-    apr_off_t limit = todo_cfg_max_body(q->cfg);
+    apr_off_t limit = q->site->max_body;
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_bucket_brigade *bb;
     todo_buf_t b;
@@ -223,7 +200,7 @@ static int body_error(request_rec *r, int status)
         r->connection->keepalive = AP_CONN_CLOSE;
         return send_error(r, status, apr_psprintf(r->pool,
                           "request body exceeds %" APR_OFF_T_FMT " bytes",
-                          todo_cfg_max_body(todo_req_get(r)->cfg)), NULL);
+                          todo_req_get(r)->site->max_body), NULL);
     }
     if (status == HTTP_UNSUPPORTED_MEDIA_TYPE) {
         return send_error(r, status, "request body must be application/json",
@@ -291,8 +268,8 @@ static int row_time(request_rec *r, const todo_rows_t *rows, int col,
     if (!v) {
         return 0;
     }
-    ts = apr_palloc(r->pool, TODO_UTIL_TS_LEN);
-    if (todo_util_pg_time_convert(v, ts)) {
+    ts = apr_palloc(r->pool, TODO_TIME_LEN);
+    if (todo_time_from_pg(v, ts)) {
         todo_rlog(r, APLOG_ERR, 0, 0303, "task column %s: unexpected "
                   "timestamp \"%.64s\" from the database (not DateStyle "
                   "ISO, or out of range)", name, v);
@@ -335,7 +312,7 @@ static void set_etag(request_rec *r, const todo_task_t *t)
 {
     char etag[32];
 
-    todo_util_etag_write(etag, t->version);
+    todo_etag_write(etag, t->version);
     apr_table_set(r->headers_out, "ETag", etag);
 }
 
@@ -357,7 +334,7 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
 {
     todo_rows_t rows;
 
-    if (todo_cfg_foreign_status(q->cfg) == HTTP_FORBIDDEN
+    if (q->site->foreign_status == HTTP_FORBIDDEN
         && todo_dbd_run(r, TODO_STMT_FOREIGN,
                         todo_sql_args_foreign(r->pool, r->user, id), 1,
                         &rows) == OK
@@ -378,8 +355,8 @@ static int list_tasks(request_rec *r, todo_req_t *q)
     const char *total = "0";
     int i, st;
 
-    if (todo_query_parse(r->pool, r->args, todo_cfg_page_default(q->cfg),
-                         todo_cfg_page_max(q->cfg), &lq, details)) {
+    if (todo_query_parse(r->pool, r->args, q->site->page_default,
+                         q->site->page_max, &lq, details)) {
         return send_error(r, HTTP_BAD_REQUEST, "invalid query parameters",
                           details);
     }
@@ -430,7 +407,7 @@ static int create_task(request_rec *r, todo_req_t *q)
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, q->cfg->prefix, "/v1/tasks/", t.id,
+                   apr_pstrcat(r->pool, q->site->prefix, "/v1/tasks/", t.id,
                                NULL));
     return send_task(r, &t, HTTP_CREATED);
 }
@@ -451,7 +428,7 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
     if (row_task(r, &rows, 0, &t)) {
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
-    if (todo_util_if_none_match(apr_table_get(r->headers_in,
+    if (todo_etag_none_match(apr_table_get(r->headers_in,
                                               "If-None-Match"), t.version)) {
         set_etag(r, &t);
         return send_empty(r, HTTP_NOT_MODIFIED);
@@ -464,7 +441,7 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
 static int update_task(request_rec *r, todo_req_t *q, const char *id,
                        const todo_task_input_t *in, int toggle)
 {
-    const char *vers = todo_util_if_match_versions(
+    const char *vers = todo_etag_match_versions(
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     todo_task_t t;
@@ -511,7 +488,7 @@ static int write_task(request_rec *r, todo_req_t *q, const char *id,
 
 static int delete_task(request_rec *r, todo_req_t *q, const char *id)
 {
-    const char *vers = todo_util_if_match_versions(
+    const char *vers = todo_etag_match_versions(
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     const char *found;
@@ -536,27 +513,26 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
     return not_found(r, q, id);
 }
 
+/* The operations on one task: the id in the path must be a UUID. */
 static int one_task(request_rec *r, todo_req_t *q)
 {
     const char *id = q->route.task_id;
 
-    if (!todo_util_is_uuid(id)) {
+    if (!todo_text_is_uuid(id)) {
         return send_error(r, HTTP_UNPROCESSABLE_ENTITY,
                           "the task id is not a UUID", NULL);
     }
     id = apr_pstrdup(r->pool, id);
     ap_str_tolower((char *)id);
-    if (q->route.route == TODO_ROUTE_TASK_COMPLETE) {
-        return write_task(r, q, id, TODO_BODY_COMPLETE);
-    }
-    switch (q->method) {
-    case TODO_M_GET:
-    case TODO_M_HEAD:
+    switch (q->route.op) {
+    case TODO_OP_GET:
         return get_task(r, q, id);
-    case TODO_M_PUT:
+    case TODO_OP_REPLACE:
         return write_task(r, q, id, TODO_BODY_REPLACE);
-    case TODO_M_PATCH:
+    case TODO_OP_PATCH:
         return write_task(r, q, id, TODO_BODY_PATCH);
+    case TODO_OP_COMPLETE:
+        return write_task(r, q, id, TODO_BODY_COMPLETE);
     default:
         return delete_task(r, q, id);
     }
@@ -576,18 +552,21 @@ static int tasks(request_rec *r, todo_req_t *q)
         return send_error(r, HTTP_FORBIDDEN, "the user in the path is not "
                           "the authenticated user", NULL);
     }
-    if (q->route.route == TODO_ROUTE_TASKS) {
-        return q->method == TODO_M_POST ? create_task(r, q)
-                                        : list_tasks(r, q);
+    switch (q->route.op) {
+    case TODO_OP_LIST:
+        return list_tasks(r, q);
+    case TODO_OP_CREATE:
+        return create_task(r, q);
+    default:
+        return one_task(r, q);
     }
-    return one_task(r, q);
 }
 
 /* ---------------------------------------------------- the other routes */
 
 static int health(request_rec *r)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_rows_t rows;
     todo_buf_t b;
     int st = todo_dbd_run(r, TODO_STMT_HEALTH, NULL, 1, &rows);
@@ -602,7 +581,7 @@ static int health(request_rec *r)
         return send_error(r, HTTP_SERVICE_UNAVAILABLE,
                           "the database is unavailable", NULL);
     }
-    todo_util_format_time(ts, apr_time_now());
+    todo_time_format(ts, apr_time_now());
     data_begin(r, &b, 256);
     todo_buf_printf(&b, "{\"status\":\"healthy\",\"database\":\"up\","
                     "\"timestamp\":\"%s\"}", ts);
@@ -616,7 +595,7 @@ static int openapi(request_rec *r, todo_req_t *q)
 
     todo_buf_init(&b, r->pool, strlen(todo_openapi_doc) + 128);
     todo_buf_puts(&b, "{\"servers\":[{\"url\":");
-    todo_buf_json_string(&b, *q->cfg->prefix ? q->cfg->prefix : "/");
+    todo_buf_json_string(&b, *q->site->prefix ? q->site->prefix : "/");
     todo_buf_puts(&b, "}],");
     todo_buf_puts(&b, todo_openapi_doc + 1);    /* past its "{" */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
@@ -627,12 +606,11 @@ static int openapi(request_rec *r, todo_req_t *q)
  * Access-Control-* headers; anything else just learns the methods. */
 static int options(request_rec *r, todo_req_t *q)
 {
-    const char *allow = todo_route_allow_header(q->route.route);
-
-    apr_table_setn(r->headers_out, "Allow", allow);
+    apr_table_setn(r->headers_out, "Allow", q->route.allow);
     if (q->origin && apr_table_get(r->headers_in,
                                    "Access-Control-Request-Method")) {
-        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", allow);
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
+                       q->route.allow);
         apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
                        CORS_ALLOW_HEADERS);
         apr_table_setn(r->headers_out, "Access-Control-Max-Age",
@@ -655,23 +633,69 @@ int todo_api_handler(request_rec *r)
                       "up at startup; see the README");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (q->route.route == TODO_ROUTE_NONE) {
+    switch (q->route.op) {
+    case TODO_OP_NOT_FOUND:
         return send_error(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    if (!(todo_route_allowed(q->route.route) & q->method)) {
-        apr_table_setn(r->err_headers_out, "Allow",
-                       todo_route_allow_header(q->route.route));
+    case TODO_OP_NOT_ALLOWED:
+        apr_table_setn(r->err_headers_out, "Allow", q->route.allow);
         return send_error(r, HTTP_METHOD_NOT_ALLOWED, apr_psprintf(r->pool,
                           "%s is not allowed here", r->method), NULL);
-    }
-    switch (q->method == TODO_M_OPTIONS ? TODO_ROUTE_NONE : q->route.route) {
-    case TODO_ROUTE_NONE:
+    case TODO_OP_OPTIONS:
         return options(r, q);
-    case TODO_ROUTE_HEALTH:
+    case TODO_OP_HEALTH:
         return health(r);
-    case TODO_ROUTE_OPENAPI:
+    case TODO_OP_OPENAPI:
         return openapi(r, q);
     default:
         return tasks(r, q);
     }
+}
+
+/* ------------------------------------------------- httpd's own errors */
+
+#define ERROR_FILTER "TODO_JSON_ERROR"
+
+/* Turn httpd's HTML error page into our JSON envelope, for responses under
+ * a todo location (401 from the access checker, 413, 500, ...). */
+void todo_api_insert_error_filter(request_rec *r)
+{
+    todo_req_t *q = todo_req_get(r);
+
+    if (q && !AP_STATUS_IS_HEADER_ONLY(r->status)) {
+        ap_add_output_filter(ERROR_FILTER, q, r, r->connection);
+    }
+}
+
+static apr_status_t error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    todo_req_t *q = f->ctx;
+    apr_bucket *e;
+    todo_buf_t b;
+    int eos = 0;
+
+    /* Swallow the HTML page; at its end, send ours instead. */
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        eos |= APR_BUCKET_IS_EOS(e);
+    }
+    apr_brigade_cleanup(bb);
+    if (!eos) {
+        return APR_SUCCESS;
+    }
+    todo_buf_init(&b, r->pool, 256);
+    error_body(r, &b, r->status, q->err_code, q->err_message, NULL);
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)b.len);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(b.data, b.len, r->pool,
+                            bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+void todo_api_register_filters(void)
+{
+    ap_register_output_filter(ERROR_FILTER, error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }

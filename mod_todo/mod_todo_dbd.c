@@ -4,7 +4,7 @@
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
-#include <apr_dbd.h>
+#include <apr_dbd.h>               /* before mod_dbd.h, which needs it */
 #include <mod_dbd.h>
 #include <libpq-fe.h>
 

@@ -8,7 +8,8 @@
 #include <apr_strings.h>
 #include "todo_query.h"
 #include "todo_task.h"          /* todo_detail_t */
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
 
 typedef enum {
     P_STATUS, P_SORT, P_LIMIT, P_OFFSET, P_Q,
@@ -78,10 +79,10 @@ static long form_decode(char *s)
             *o++ = ' ';
         }
         else if (*s == '%') {
-            int hi = todo_util_hex_value((unsigned char)s[1]), lo;
+            int hi = todo_text_hex_value((unsigned char)s[1]), lo;
 
             /* hi < 0 also stops at the NUL of a "%" at the end. */
-            if (hi < 0 || (lo = todo_util_hex_value((unsigned char)s[2])) < 0) {
+            if (hi < 0 || (lo = todo_text_hex_value((unsigned char)s[2])) < 0) {
                 return -1;
             }
             *o++ = (char)(hi << 4 | lo);
@@ -212,7 +213,7 @@ static void parse_q(query_parse_t *qp, const char *v, long n)
         qp->q->q = NULL;        /* "q=" is the same as no q */
         return;
     }
-    chars = todo_util_utf8_length(v, (apr_size_t)n);
+    chars = todo_text_utf8_length(v, (apr_size_t)n);
     if (chars < 0) {
         problem(qp, param_names[P_Q], "must be valid UTF-8");
     }
@@ -232,7 +233,7 @@ static void parse_time(query_parse_t *qp, param_e which, const char *v,
 {
     const char *norm;
 
-    if (has_nul(v, n) || todo_util_rfc3339_parse(qp->p, v, &norm) != 0) {
+    if (has_nul(v, n) || todo_time_rfc3339_parse(qp->p, v, &norm) != 0) {
         problem(qp, param_names[which], M_TIME);
         return;
     }
@@ -278,7 +279,7 @@ static void parse_pair(query_parse_t *qp, char *pair, unsigned *seen)
         value = pair + strlen(pair);    /* a bare name has an empty value */
     }
     nlen = form_decode(name);
-    if (nlen < 0 || todo_util_utf8_length(name, (apr_size_t)nlen) < 0) {
+    if (nlen < 0 || todo_text_utf8_length(name, (apr_size_t)nlen) < 0) {
         /* Nothing we could name in details[].field. */
         problem(qp, NULL, "malformed parameter name");
         return;

@@ -5,7 +5,7 @@
 /* A timestamp as PostgreSQL's text of the UTC time, whatever the
  * session's TimeZone: "2026-11-22 10:31:59.979377" under DateStyle ISO
  * (TODO_SQL_SESSION_SETTINGS), which the glue turns into RFC 3339 with
- * todo_util_pg_time_convert().  A plain cast, not to_char(): formatting
+ * todo_time_from_pg().  A plain cast, not to_char(): formatting
  * with to_char was ~22 % of the database's CPU for a list of 20 tasks,
  * at ~400 ns a value against ~115 ns for the cast.  No ":name" may
  * appear in the SQL: pgbench would take it for a variable (bench/run.sh

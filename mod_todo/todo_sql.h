@@ -55,7 +55,7 @@ enum {
 const char **todo_sql_args_create(apr_pool_t *p, const char *user,
                                   const todo_task_input_t *in);
 /* toggle: flip completed (PATCH .../complete without a body).
- * versions: from todo_util_if_match_versions (NULL: no If-Match). */
+ * versions: from todo_etag_match_versions (NULL: no If-Match). */
 const char **todo_sql_args_update(apr_pool_t *p, const char *user,
                                   const char *id, const char *versions,
                                   const todo_task_input_t *in, int toggle);
@@ -77,7 +77,7 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
  *   10 % of the rows and cost the generic plan above a custom one.
  * - DateStyle: the task timestamps are read as text casts, which follow
  *   it (see TS in todo_sql.c); ISO is the only form
- *   todo_util_pg_time_convert() takes.
+ *   todo_time_from_pg() takes.
  * One list, so that the SQL and the options cannot drift apart: X(name,
  * value) for each setting, SEP between two.  Values must not contain
  * blanks or quotes (PGOPTIONS would need escapes, the SQL quotes them). */

@@ -9,7 +9,8 @@
 #include <apr_strings.h>
 #include <jansson.h>
 #include "todo_task.h"
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -60,7 +61,7 @@ static const char *copy_string(apr_pool_t *p, const json_t *v)
 /* Code points of a jansson string (jansson has checked the UTF-8). */
 static long string_chars(const json_t *v)
 {
-    return todo_util_utf8_length(json_string_value(v), json_string_length(v));
+    return todo_text_utf8_length(json_string_value(v), json_string_length(v));
 }
 
 static void check_title(task_parse_t *tp, const char *name, json_t *v)
@@ -75,7 +76,7 @@ static void check_title(task_parse_t *tp, const char *name, json_t *v)
     if (n < 1 || n > TODO_TITLE_MAX) {
         problem(tp, name, M_TITLE_LEN, 0);
     }
-    else if (todo_util_is_blank(json_string_value(v))) {
+    else if (todo_text_is_blank(json_string_value(v))) {
         problem(tp, name, M_BLANK, 0);
     }
     else {
@@ -137,7 +138,7 @@ static void check_due_at(task_parse_t *tp, const char *name, json_t *v)
     const char *norm = NULL;
 
     if (json_is_string(v)) {
-        if (todo_util_rfc3339_parse(tp->p, json_string_value(v), &norm) != 0) {
+        if (todo_time_rfc3339_parse(tp->p, json_string_value(v), &norm) != 0) {
             problem(tp, name, M_DUE_AT, 0);
             return;
         }

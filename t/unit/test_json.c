@@ -1,35 +1,14 @@
 /* Unit tests of todo_json: the envelope, error bodies, status codes and
  * the task object.  Every output is compared byte for byte and also
  * re-parsed with jansson to prove it is valid JSON. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <jansson.h>
+#include "todo_test.h"
 #include "todo_json.h"
-
-static int setup(void **state)
-{
-    apr_pool_t *p;
-
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return -1;
-    }
-    *state = p;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
 
 static const todo_meta_t meta = {"req-1", "2026-11-22T10:31:59.979377Z"};
 
@@ -333,28 +312,17 @@ static void test_task_in_envelope(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_data_envelope, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_envelope_escapes_meta,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_with_details, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_error_without_details, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_error_escapes_message, setup,
-                                        teardown),
+        todo_test_with_pool(test_data_envelope),
+        todo_test_with_pool(test_data_envelope_escapes_meta),
+        todo_test_with_pool(test_error_with_details),
+        todo_test_with_pool(test_error_without_details),
+        todo_test_with_pool(test_error_escapes_message),
         cmocka_unit_test(test_status_codes),
-        cmocka_unit_test_setup_teardown(test_task_nulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_all_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_field_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_task_escaping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_in_envelope, setup,
-                                        teardown),
+        todo_test_with_pool(test_task_nulls),
+        todo_test_with_pool(test_task_all_set),
+        todo_test_with_pool(test_task_field_order),
+        todo_test_with_pool(test_task_escaping),
+        todo_test_with_pool(test_task_in_envelope),
     };
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_json", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_json", tests, NULL, NULL);
 }

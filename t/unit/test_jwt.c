@@ -4,11 +4,6 @@
  * independent of the verifier; EdDSA tokens and hand-crafted hostile tokens
  * are signed here with OpenSSL directly.  Time is always passed explicitly,
  * so every test is deterministic. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +22,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "todo_test.h"
 #include "todo_jwt.h"
 
 #ifndef TODO_TEST_DATA
@@ -37,33 +33,15 @@
 #define SECRET "0123456789abcdef0123456789abcdef-test"
 #define ALL_ALGS ((1u << TODO_ALG_COUNT) - 1)
 
-static apr_pool_t *pool;           /* lives for the whole run */
-static todo_jwt_keyset_t *ks_secret, *ks_pem, *ks_jwks;
+static todo_keys_t *ks_secret, *ks_pem, *ks_jwks;
 static EVP_PKEY *ed_priv;          /* signs EdDSA test tokens */
 
 /* ---------------------------------------------------------- helpers */
 
-static char *slurp(const char *name, apr_size_t *len)
-{
-    const char *path = apr_pstrcat(pool, TODO_TEST_DATA, "/keys/", name, NULL);
-    FILE *f = fopen(path, "rb");
-    char *buf = apr_palloc(pool, 65536);
-    size_t n;
-
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    n = fread(buf, 1, 65535, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
 static EVP_PKEY *load_private(const char *name)
 {
     apr_size_t n;
-    char *pem = slurp(name, &n);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", name, NULL), &n);
     BIO *bio = BIO_new_mem_buf(pem, (int)n);
     EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 
@@ -72,30 +50,16 @@ static EVP_PKEY *load_private(const char *name)
     return k;
 }
 
-static const char *b64url(const void *data, size_t n)
-{
-    char *out = apr_palloc(pool, 4 * ((n + 2) / 3) + 1);
-    int len = EVP_EncodeBlock((unsigned char *)out, data, (int)n), i, j;
-
-    for (i = j = 0; i < len; i++) {
-        if (out[i] == '=')
-            continue;
-        out[j++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    }
-    out[j] = '\0';
-    return out;
-}
-
 static const char *b64s(const char *s)
 {
-    return b64url(s, strlen(s));
+    return todo_test_b64url(todo_test_pool, s, strlen(s));
 }
 
 /* Decode the (canonical) base64url segment s of length n, for tampering. */
 static unsigned char *unb64(const char *s, size_t n, size_t *outlen)
 {
-    char *t = apr_palloc(pool, n + 4);
-    unsigned char *out = apr_palloc(pool, n + 4);
+    char *t = apr_palloc(todo_test_pool, n + 4);
+    unsigned char *out = apr_palloc(todo_test_pool, n + 4);
     size_t i;
     int len;
 
@@ -120,7 +84,7 @@ static const char *sign_hmac(const char *md, const void *key, size_t keylen,
     assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, key, keylen,
                               (const unsigned char *)input, strlen(input),
                               mac, sizeof(mac), &maclen));
-    return apr_pstrcat(pool, input, ".", b64url(mac, maclen), NULL);
+    return apr_pstrcat(todo_test_pool, input, ".", todo_test_b64url(todo_test_pool, mac, maclen), NULL);
 }
 
 static const char *sign_ed25519(EVP_PKEY *k, const char *input)
@@ -135,12 +99,12 @@ static const char *sign_ed25519(EVP_PKEY *k, const char *input)
                                     (const unsigned char *)input,
                                     strlen(input)), 1);
     EVP_MD_CTX_free(ctx);
-    return apr_pstrcat(pool, input, ".", b64url(sig, siglen), NULL);
+    return apr_pstrcat(todo_test_pool, input, ".", todo_test_b64url(todo_test_pool, sig, siglen), NULL);
 }
 
 static const char *input_of(const char *header, const char *payload)
 {
-    return apr_pstrcat(pool, b64s(header), ".", b64s(payload), NULL);
+    return apr_pstrcat(todo_test_pool, b64s(header), ".", b64s(payload), NULL);
 }
 
 /* An HS256 token with the test secret and arbitrary header/payload text. */
@@ -160,13 +124,13 @@ static const char *hsp(const char *payload)
 
 static const char *claims(apr_int64_t exp)
 {
-    return apr_psprintf(pool, "{\"sub\":\"alice\",\"exp\":%" APR_INT64_T_FMT
+    return apr_psprintf(todo_test_pool, "{\"sub\":\"alice\",\"exp\":%" APR_INT64_T_FMT
                         ",\"iat\":%" APR_INT64_T_FMT "}", exp, NOW - 10);
 }
 
 static const char *ed_token(const char *kid, const char *payload)
 {
-    const char *h = kid ? apr_psprintf(pool, "{\"alg\":\"EdDSA\",\"kid\":"
+    const char *h = kid ? apr_psprintf(todo_test_pool, "{\"alg\":\"EdDSA\",\"kid\":"
                                        "\"%s\"}", kid)
                         : "{\"alg\":\"EdDSA\"}";
 
@@ -184,7 +148,7 @@ static const char *mint(jwt_alg_t alg, const char *keyfile,
     const char *copy;
 
     if (keyfile)
-        key = (const unsigned char *)slurp(keyfile, &keylen);
+        key = (const unsigned char *)todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", keyfile, NULL), &keylen);
     assert_int_equal(jwt_new(&jwt), 0);
     assert_int_equal(jwt_add_grants_json(jwt, claims_json), 0);
     if (kid)
@@ -192,7 +156,7 @@ static const char *mint(jwt_alg_t alg, const char *keyfile,
     assert_int_equal(jwt_set_alg(jwt, alg, key, (int)keylen), 0);
     s = jwt_encode_str(jwt);
     assert_non_null(s);
-    copy = apr_pstrdup(pool, s);
+    copy = apr_pstrdup(todo_test_pool, s);
     free(s);
     jwt_free(jwt);
     return copy;
@@ -206,21 +170,21 @@ static todo_jwt_policy_t policy(void)
 }
 
 static todo_jwt_status_e verify_at(const char *token,
-                                   const todo_jwt_keyset_t *ks,
+                                   const todo_keys_t *ks,
                                    const todo_jwt_policy_t *pol,
                                    apr_int64_t now, todo_jwt_result_t *res,
                                    const char **reason)
 {
-    const todo_jwt_keyset_t *sets[1];
+    const todo_keys_t *sets[1];
     todo_jwt_result_t dummy;
 
     sets[0] = ks;
-    return todo_jwt_verify(pool, token, strlen(token), pol, sets, 1, now,
+    return todo_jwt_verify(todo_test_pool, token, strlen(token), pol, sets, 1, now,
                            res ? res : &dummy, reason);
 }
 
 /* Accepted with the given policy at the given time. */
-static void ok_p(const char *token, const todo_jwt_keyset_t *ks,
+static void ok_p(const char *token, const todo_keys_t *ks,
                  const todo_jwt_policy_t *pol, apr_int64_t now)
 {
     const char *reason = NULL;
@@ -230,7 +194,7 @@ static void ok_p(const char *token, const todo_jwt_keyset_t *ks,
         fail_msg("rejected (%s): %s", reason ? reason : "?", token);
 }
 
-static void ok(const char *token, const todo_jwt_keyset_t *ks)
+static void ok(const char *token, const todo_keys_t *ks)
 {
     todo_jwt_policy_t pol = policy();
 
@@ -238,7 +202,7 @@ static void ok(const char *token, const todo_jwt_keyset_t *ks)
 }
 
 /* Rejected as INVALID with exactly the reason `why`. */
-static void bad_p(const char *token, const todo_jwt_keyset_t *ks,
+static void bad_p(const char *token, const todo_keys_t *ks,
                   const todo_jwt_policy_t *pol, apr_int64_t now,
                   const char *why)
 {
@@ -251,7 +215,7 @@ static void bad_p(const char *token, const todo_jwt_keyset_t *ks,
     assert_string_equal(reason, why);
 }
 
-static void bad(const char *token, const todo_jwt_keyset_t *ks,
+static void bad(const char *token, const todo_keys_t *ks,
                 const char *why)
 {
     todo_jwt_policy_t pol = policy();
@@ -259,7 +223,7 @@ static void bad(const char *token, const todo_jwt_keyset_t *ks,
     bad_p(token, ks, &pol, NOW, why);
 }
 
-static void unknown_kid(const char *token, const todo_jwt_keyset_t *ks)
+static void unknown_kid(const char *token, const todo_keys_t *ks)
 {
     todo_jwt_policy_t pol = policy();
     const char *reason = NULL;
@@ -273,11 +237,11 @@ static void unknown_kid(const char *token, const todo_jwt_keyset_t *ks)
 static const char *replace_segment(const char *token, int i, const char *s)
 {
     const char *d1 = strchr(token, '.'), *d2 = strchr(d1 + 1, '.');
-    const char *h = apr_pstrmemdup(pool, token, (apr_size_t)(d1 - token));
-    const char *p = apr_pstrmemdup(pool, d1 + 1, (apr_size_t)(d2 - d1 - 1));
+    const char *h = apr_pstrmemdup(todo_test_pool, token, (apr_size_t)(d1 - token));
+    const char *p = apr_pstrmemdup(todo_test_pool, d1 + 1, (apr_size_t)(d2 - d1 - 1));
     const char *g = d2 + 1;
 
-    return apr_pstrcat(pool, i == 0 ? s : h, ".", i == 1 ? s : p, ".",
+    return apr_pstrcat(todo_test_pool, i == 0 ? s : h, ".", i == 1 ? s : p, ".",
                        i == 2 ? s : g, NULL);
 }
 
@@ -288,8 +252,8 @@ static const char *segment(const char *token, int i)
     while (i-- > 0)
         start = strchr(start, '.') + 1;
     end = strchr(start, '.');
-    return end ? apr_pstrmemdup(pool, start, (apr_size_t)(end - start))
-               : apr_pstrdup(pool, start);
+    return end ? apr_pstrmemdup(todo_test_pool, start, (apr_size_t)(end - start))
+               : apr_pstrdup(todo_test_pool, start);
 }
 
 static unsigned char *signature_of(const char *token, size_t *len)
@@ -315,23 +279,21 @@ static int group_setup(void **state)
     char *doc;
 
     (void)state;
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    ks_secret = todo_jwt_keyset_make(pool);
-    assert_null(todo_jwt_keyset_add_secret(ks_secret,
+    ks_secret = todo_keys_make(todo_test_pool);
+    assert_null(todo_keys_add_secret(ks_secret,
                                            (const unsigned char *)SECRET,
                                            strlen(SECRET), NULL));
-    ks_pem = todo_jwt_keyset_make(pool);
+    ks_pem = todo_keys_make(todo_test_pool);
     for (i = 0; i < sizeof(pems) / sizeof(pems[0]); i++) {
-        char *pem = slurp(pems[i].file, &n);
+        char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", pems[i].file, NULL), &n);
 
-        why = todo_jwt_keyset_add_pem(ks_pem, pem, n, pems[i].kid);
+        why = todo_keys_add_pem(ks_pem, pem, n, pems[i].kid);
         if (why)
             fail_msg("%s: %s", pems[i].file, why);
     }
-    ks_jwks = todo_jwt_keyset_make(pool);
-    doc = slurp("jwks.json", &n);
-    assert_null(todo_jwt_keyset_add_jwks(ks_jwks, doc, n, &added));
+    ks_jwks = todo_keys_make(todo_test_pool);
+    doc = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "jwks.json", NULL), &n);
+    assert_null(todo_keys_add_jwks(ks_jwks, doc, n, &added));
     assert_int_equal(added, 5);
     ed_priv = load_private("ed25519.key.pem");
     return 0;
@@ -341,8 +303,6 @@ static int group_teardown(void **state)
 {
     (void)state;
     EVP_PKEY_free(ed_priv);
-    apr_pool_destroy(pool);
-    apr_terminate();
     return 0;
 }
 
@@ -419,27 +379,27 @@ static void test_alg_names(void **state)
 
     (void)state;
     for (i = 0; i < TODO_ALG_COUNT; i++)
-        assert_int_equal(todo_jwt_alg_from_name(todo_jwt_alg_name(i)), i);
-    assert_string_equal(todo_jwt_alg_name(TODO_ALG_EDDSA), "EdDSA");
-    assert_int_equal(todo_jwt_alg_from_name("hs256"), -1);
-    assert_int_equal(todo_jwt_alg_from_name("Hs256"), -1);
-    assert_int_equal(todo_jwt_alg_from_name("EDDSA"), -1);
-    assert_int_equal(todo_jwt_alg_from_name("none"), -1);
-    assert_int_equal(todo_jwt_alg_from_name("PS256"), -1);
-    assert_int_equal(todo_jwt_alg_from_name("HS256 "), -1);
-    assert_int_equal(todo_jwt_alg_from_name(""), -1);
-    assert_int_equal(todo_jwt_alg_from_name(NULL), -1);
-    assert_null(todo_jwt_alg_name(TODO_ALG_COUNT));
+        assert_int_equal(todo_keys_alg_from_name(todo_keys_alg_name(i)), i);
+    assert_string_equal(todo_keys_alg_name(TODO_ALG_EDDSA), "EdDSA");
+    assert_int_equal(todo_keys_alg_from_name("hs256"), -1);
+    assert_int_equal(todo_keys_alg_from_name("Hs256"), -1);
+    assert_int_equal(todo_keys_alg_from_name("EDDSA"), -1);
+    assert_int_equal(todo_keys_alg_from_name("none"), -1);
+    assert_int_equal(todo_keys_alg_from_name("PS256"), -1);
+    assert_int_equal(todo_keys_alg_from_name("HS256 "), -1);
+    assert_int_equal(todo_keys_alg_from_name(""), -1);
+    assert_int_equal(todo_keys_alg_from_name(NULL), -1);
+    assert_null(todo_keys_alg_name(TODO_ALG_COUNT));
 }
 
 static void test_rsa_pkcs1_pem(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     apr_size_t n;
-    char *pem = slurp("rsa2048.rsapub.pem", &n);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "rsa2048.rsapub.pem", NULL), &n);
 
     (void)state;
-    assert_null(todo_jwt_keyset_add_pem(ks, pem, n, NULL));
+    assert_null(todo_keys_add_pem(ks, pem, n, NULL));
     ok(mint(JWT_ALG_RS256, "rsa2048.key.pem", claims(NOW + 60), NULL), ks);
     ok(mint(JWT_ALG_RS512, "rsa2048.key.pem", claims(NOW + 60), "x"), ks);
 }
@@ -546,14 +506,14 @@ static void test_nbf_iat(void **state)
 
 static void test_length(void **state)
 {
-    char *big = apr_palloc(pool, 16 * 1024 + 1);
+    char *big = apr_palloc(todo_test_pool, 16 * 1024 + 1);
     const char *t = NULL, *reason = NULL;
     todo_jwt_policy_t pol = policy();
-    const todo_jwt_keyset_t *sets[1] = { ks_secret };
+    const todo_keys_t *sets[1] = { ks_secret };
     int pad;
 
     (void)state;
-    assert_int_equal(todo_jwt_verify(pool, "", 0, &pol, sets, 1, NOW, NULL,
+    assert_int_equal(todo_jwt_verify(todo_test_pool, "", 0, &pol, sets, 1, NOW, NULL,
                                      &reason), TODO_JWT_INVALID);
     assert_string_equal(reason, "malformed token");
 
@@ -567,16 +527,16 @@ static void test_length(void **state)
     /* A valid token of exactly TODO_JWT_MAX_TOKEN bytes passes; one more
      * byte is refused before anything else is looked at. */
     for (pad = 6000; pad < 6200 && (t == NULL || strlen(t) != 8192); pad++) {
-        char *filler = apr_palloc(pool, (apr_size_t)pad + 1);
+        char *filler = apr_palloc(todo_test_pool, (apr_size_t)pad + 1);
 
         memset(filler, 'x', (apr_size_t)pad);
         filler[pad] = '\0';
-        t = hsp(apr_psprintf(pool, "{\"sub\":\"alice\",\"exp\":1700000600,"
+        t = hsp(apr_psprintf(todo_test_pool, "{\"sub\":\"alice\",\"exp\":1700000600,"
                              "\"pad\":\"%s\"}", filler));
     }
     assert_int_equal(strlen(t), 8192);
     ok(t, ks_secret);
-    bad(apr_pstrcat(pool, t, "A", NULL), ks_secret, "token too long");
+    bad(apr_pstrcat(todo_test_pool, t, "A", NULL), ks_secret, "token too long");
 }
 
 static void test_segments(void **state)
@@ -586,37 +546,37 @@ static void test_segments(void **state)
 
     (void)state;
     ok(t, ks_secret);
-    bad(apr_pstrcat(pool, h, ".", p, NULL), ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, t, ".", s, NULL), ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, t, ".", NULL), ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, h, ".", p, ".", NULL), ks_secret,
+    bad(apr_pstrcat(todo_test_pool, h, ".", p, NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, t, ".", s, NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, t, ".", NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, h, ".", p, ".", NULL), ks_secret,
         "malformed token");
-    bad(apr_pstrcat(pool, ".", p, ".", s, NULL), ks_secret,
+    bad(apr_pstrcat(todo_test_pool, ".", p, ".", s, NULL), ks_secret,
         "malformed token");
-    bad(apr_pstrcat(pool, h, "..", s, NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, h, "..", s, NULL), ks_secret, "malformed token");
     bad("..", ks_secret, "malformed token");
     bad(".", ks_secret, "malformed token");
     bad("abc", ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, "Bearer ", t, NULL), ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, t, " ", NULL), ks_secret, "malformed token");
-    bad(apr_pstrcat(pool, t, "\n", NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, "Bearer ", t, NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, t, " ", NULL), ks_secret, "malformed token");
+    bad(apr_pstrcat(todo_test_pool, t, "\n", NULL), ks_secret, "malformed token");
 }
 
 /* Flip one bit of the signature of token and check it is refused. */
-static void flip_refused(const char *token, const todo_jwt_keyset_t *ks)
+static void flip_refused(const char *token, const todo_keys_t *ks)
 {
     size_t n;
     unsigned char *sig = signature_of(token, &n);
 
     ok(token, ks);
     sig[n / 2] ^= 0x01;
-    bad(replace_segment(token, 2, b64url(sig, n)), ks, "bad signature");
+    bad(replace_segment(token, 2, todo_test_b64url(todo_test_pool, sig, n)), ks, "bad signature");
     sig[n / 2] ^= 0x01;
     sig[n - 1] ^= 0x80;
-    bad(replace_segment(token, 2, b64url(sig, n)), ks, "bad signature");
+    bad(replace_segment(token, 2, todo_test_b64url(todo_test_pool, sig, n)), ks, "bad signature");
     /* Truncated: one byte short, and half of it. */
-    bad(replace_segment(token, 2, b64url(sig, n - 1)), ks, "bad signature");
-    bad(replace_segment(token, 2, b64url(sig, n / 2)), ks, "bad signature");
+    bad(replace_segment(token, 2, todo_test_b64url(todo_test_pool, sig, n - 1)), ks, "bad signature");
+    bad(replace_segment(token, 2, todo_test_b64url(todo_test_pool, sig, n / 2)), ks, "bad signature");
 }
 
 static void test_signature_tamper(void **state)
@@ -639,7 +599,7 @@ static void test_signature_tamper(void **state)
     /* A changed payload under the original signature. */
     t = hsp(pl);
     ok(t, ks_secret);
-    evil = apr_pstrdup(pool, pl);
+    evil = apr_pstrdup(todo_test_pool, pl);
     evil[8] = 'b';                 /* alice -> blice */
     bad(replace_segment(t, 1, b64s(evil)), ks_secret, "bad signature");
     /* The signature of another token. */
@@ -658,22 +618,22 @@ static void test_base64_strict(void **state)
     (void)state;
     ok(t, ks_secret);
     /* Padding on any segment. */
-    bad(apr_pstrcat(pool, t, "=", NULL), ks_secret, "malformed token");
-    bad(replace_segment(t, 0, apr_pstrcat(pool, h, "=", NULL)), ks_secret,
+    bad(apr_pstrcat(todo_test_pool, t, "=", NULL), ks_secret, "malformed token");
+    bad(replace_segment(t, 0, apr_pstrcat(todo_test_pool, h, "=", NULL)), ks_secret,
         "malformed token");
-    bad(replace_segment(t, 2, apr_pstrcat(pool, s, "==", NULL)), ks_secret,
+    bad(replace_segment(t, 2, apr_pstrcat(todo_test_pool, s, "==", NULL)), ks_secret,
         "malformed token");
     /* A 32-byte HMAC is 43 characters with 2 unused bits: setting them
      * gives another spelling of the same bytes, which must be refused. */
     assert_int_equal(strlen(s), 43);
-    alias = apr_pstrdup(pool, s);
+    alias = apr_pstrdup(todo_test_pool, s);
     alias[42] = (char)(alias[42] + 1);   /* low bits are 0 in canonical form */
     bad(replace_segment(t, 2, alias), ks_secret, "malformed token");
     /* A length of 4k+1 cannot be base64. */
-    bad(replace_segment(t, 2, apr_pstrcat(pool, s, "AA", NULL)), ks_secret,
+    bad(replace_segment(t, 2, apr_pstrcat(todo_test_pool, s, "AA", NULL)), ks_secret,
         "malformed token");
     /* Characters outside the url alphabet. */
-    alias = apr_pstrdup(pool, s);
+    alias = apr_pstrdup(todo_test_pool, s);
     alias[5] = '*';
     bad(replace_segment(t, 2, alias), ks_secret, "malformed token");
 
@@ -682,7 +642,7 @@ static void test_base64_strict(void **state)
      * header whose encoding holds a '-' or '_' ("?>~" are 0x3f 0x3e 0x7e:
      * runs of high 6-bit groups, at one of the three alignments). */
     for (i = 0; i < 3 && header == NULL; i++) {
-        const char *cand = apr_psprintf(pool, "{\"alg\":\"HS256\",\"x\":"
+        const char *cand = apr_psprintf(todo_test_pool, "{\"alg\":\"HS256\",\"x\":"
                                         "\"%.*s?>~?~>\"}", i, "~~~");
         const char *enc = b64s(cand);
 
@@ -692,7 +652,7 @@ static void test_base64_strict(void **state)
     assert_non_null(header);
     input = input_of(header, claims(NOW + 60));
     ok(sign_hmac("SHA256", SECRET, strlen(SECRET), input), ks_secret);
-    bad64 = apr_pstrdup(pool, input);
+    bad64 = apr_pstrdup(todo_test_pool, input);
     for (alias = (char *)bad64; *alias; alias++) {
         if (*alias == '-')
             *alias = '+';
@@ -751,9 +711,9 @@ static void test_alg_values(void **state)
     bad(hs("{\"typ\":\"JWT\"}", pl), ks_secret, "missing alg");
     bad(hs("{}", pl), ks_secret, "missing alg");
     /* The classic unsigned token, with an empty or a made-up signature. */
-    bad(apr_pstrcat(pool, h, ".", b64s(pl), ".", NULL), ks_secret,
+    bad(apr_pstrcat(todo_test_pool, h, ".", b64s(pl), ".", NULL), ks_secret,
         "malformed token");
-    bad(apr_pstrcat(pool, h, ".", b64s(pl), ".AAAA", NULL), ks_secret,
+    bad(apr_pstrcat(todo_test_pool, h, ".", b64s(pl), ".AAAA", NULL), ks_secret,
         "unsupported algorithm");
 }
 
@@ -783,7 +743,7 @@ static void test_alg_confusion(void **state)
         "rsa2048.pub.pem", "rsa2048.rsapub.pem", "ecp256.pub.pem",
         "ed25519.pub.pem"
     };
-    const todo_jwt_keyset_t *both[2] = { ks_pem, ks_secret };
+    const todo_keys_t *both[2] = { ks_pem, ks_secret };
     todo_jwt_policy_t pol = policy();
     const char *input = input_of(HS256_HEADER, claims(NOW + 60));
     const char *input_kid = input_of("{\"alg\":\"HS256\",\"kid\":\"rsa-1\"}",
@@ -794,7 +754,7 @@ static void test_alg_confusion(void **state)
     (void)state;
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         apr_size_t n;
-        char *pem = slurp(files[i], &n);
+        char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", files[i], NULL), &n);
         const char *t = sign_hmac("SHA256", pem, n, input);
         const char *tk = sign_hmac("SHA256", pem, n, input_kid);
         todo_jwt_result_t res;
@@ -805,7 +765,7 @@ static void test_alg_confusion(void **state)
         assert_int_not_equal(verify_at(tk, ks_pem, &pol, NOW, NULL, &reason),
                              TODO_JWT_OK);
         /* Next to a real secret, the forged MAC simply does not verify. */
-        assert_int_equal(todo_jwt_verify(pool, t, strlen(t), &pol, both, 2,
+        assert_int_equal(todo_jwt_verify(todo_test_pool, t, strlen(t), &pol, both, 2,
                                          NOW, &res, &reason),
                          TODO_JWT_INVALID);
         assert_string_equal(reason, "bad signature");
@@ -828,7 +788,7 @@ static void test_wrong_secret(void **state)
     bad(t, ks_secret, "bad signature");
     /* An HS384 MAC cut to HS256 length is not an HS384 MAC. */
     assert_int_equal(n, 48);
-    bad(replace_segment(t384, 2, b64url(sig, 32)), ks_secret,
+    bad(replace_segment(t384, 2, todo_test_b64url(todo_test_pool, sig, 32)), ks_secret,
         "bad signature");
     /* HS256 computed with the right secret but labelled HS512. */
     bad(sign_hmac("SHA256", SECRET, strlen(SECRET),
@@ -843,7 +803,7 @@ static void test_issuer_audience(void **state)
     todo_jwt_policy_t pol = policy();
     const char *base = "\"sub\":\"alice\",\"exp\":1700000600";
 
-#define P(extra) hsp(apr_psprintf(pool, "{%s%s}", base, extra))
+#define P(extra) hsp(apr_psprintf(todo_test_pool, "{%s%s}", base, extra))
     (void)state;
     pol.issuer = "https://auth.example.com";
     ok_p(P(",\"iss\":\"https://auth.example.com\""), ks_secret, &pol, NOW);
@@ -892,20 +852,20 @@ static void test_user_claim(void **state)
     u256[256] = '\0';
     memset(u300, 'u', 300);
     u300[300] = '\0';
-#define P(sub) hsp(apr_psprintf(pool, "{\"exp\":1700000600%s}", sub))
+#define P(sub) hsp(apr_psprintf(todo_test_pool, "{\"exp\":1700000600%s}", sub))
     bad(P(""), ks_secret, "missing user claim");
     bad(P(",\"sub\":\"\""), ks_secret, "invalid user claim");
     bad(P(",\"sub\":42"), ks_secret, "invalid user claim");
     bad(P(",\"sub\":null"), ks_secret, "invalid user claim");
     bad(P(",\"sub\":[\"alice\"]"), ks_secret, "invalid user claim");
-    bad(P(apr_psprintf(pool, ",\"sub\":\"%s\"", u300)), ks_secret,
+    bad(P(apr_psprintf(todo_test_pool, ",\"sub\":\"%s\"", u300)), ks_secret,
         "invalid user claim");
-    bad(P(apr_psprintf(pool, ",\"sub\":\"%s\"", u256)), ks_secret,
+    bad(P(apr_psprintf(todo_test_pool, ",\"sub\":\"%s\"", u256)), ks_secret,
         "invalid user claim");
     bad(P(",\"sub\":\"ali\\nce\""), ks_secret, "invalid user claim");
     bad(P(",\"sub\":\"ali\\tce\""), ks_secret, "invalid user claim");
     bad(P(",\"sub\":\"alice\\u007f\""), ks_secret, "invalid user claim");
-    ok(P(apr_psprintf(pool, ",\"sub\":\"%s\"", u255)), ks_secret);
+    ok(P(apr_psprintf(todo_test_pool, ",\"sub\":\"%s\"", u255)), ks_secret);
     assert_int_equal(verify_at(P(",\"sub\":\"J\\u00f6rg \\u2603\""), ks_secret,
                                &pol, NOW, &res, &reason), TODO_JWT_OK);
     assert_string_equal(res.user, "J\xc3\xb6rg \xe2\x98\x83");
@@ -931,7 +891,7 @@ static void test_kid(void **state)
 {
     const char *pl = claims(NOW + 60);
     char kid256[257], kid257[258];
-    todo_jwt_keyset_t *two = todo_jwt_keyset_make(pool);
+    todo_keys_t *two = todo_keys_make(todo_test_pool);
     const char *s2 = "a second secret, also 32 bytes long";
 
     (void)state;
@@ -949,21 +909,21 @@ static void test_kid(void **state)
     /* Invalid kids. */
     bad(hs("{\"alg\":\"HS256\",\"kid\":\"\"}", pl), ks_secret,
         "invalid key id");
-    bad(hs(apr_psprintf(pool, "{\"alg\":\"HS256\",\"kid\":\"%s\"}", kid257),
+    bad(hs(apr_psprintf(todo_test_pool, "{\"alg\":\"HS256\",\"kid\":\"%s\"}", kid257),
            pl), ks_secret, "invalid key id");
     bad(hs("{\"alg\":\"HS256\",\"kid\":7}", pl), ks_secret, "invalid key id");
     bad(hs("{\"alg\":\"HS256\",\"kid\":null}", pl), ks_secret,
         "invalid key id");
     /* A key without kid matches any kid. */
-    ok(hs(apr_psprintf(pool, "{\"alg\":\"HS256\",\"kid\":\"%s\"}", kid256),
+    ok(hs(apr_psprintf(todo_test_pool, "{\"alg\":\"HS256\",\"kid\":\"%s\"}", kid256),
           pl), ks_secret);
     ok(hs("{\"alg\":\"HS256\",\"kid\":\"whatever\"}", pl), ks_secret);
     /* A token without kid is tried against every key of its algorithm. */
     ok(ed_token(NULL, pl), ks_jwks);
     /* Keys with kids are chosen by kid. */
-    assert_null(todo_jwt_keyset_add_secret(two, (const unsigned char *)SECRET,
+    assert_null(todo_keys_add_secret(two, (const unsigned char *)SECRET,
                                            strlen(SECRET), "one"));
-    assert_null(todo_jwt_keyset_add_secret(two, (const unsigned char *)s2,
+    assert_null(todo_keys_add_secret(two, (const unsigned char *)s2,
                                            strlen(s2), "two"));
     ok(hs("{\"alg\":\"HS256\",\"kid\":\"one\"}", pl), two);
     bad(hs("{\"alg\":\"HS256\",\"kid\":\"two\"}", pl), two, "bad signature");
@@ -978,24 +938,24 @@ static void test_keyset_list(void **state)
     const char *s2 = "a second secret, also 32 bytes long";
     const char *t = sign_hmac("SHA256", s2, strlen(s2),
                               input_of(HS256_HEADER, claims(NOW + 60)));
-    todo_jwt_keyset_t *second = todo_jwt_keyset_make(pool);
-    const todo_jwt_keyset_t *sets[4] = { NULL, ks_pem, ks_secret, NULL };
+    todo_keys_t *second = todo_keys_make(todo_test_pool);
+    const todo_keys_t *sets[4] = { NULL, ks_pem, ks_secret, NULL };
     todo_jwt_policy_t pol = policy();
     todo_jwt_result_t res;
     const char *reason = NULL;
 
     (void)state;
-    assert_null(todo_jwt_keyset_add_secret(second, (const unsigned char *)s2,
+    assert_null(todo_keys_add_secret(second, (const unsigned char *)s2,
                                            strlen(s2), NULL));
-    assert_int_equal(todo_jwt_verify(pool, t, strlen(t), &pol, sets, 4, NOW,
+    assert_int_equal(todo_jwt_verify(todo_test_pool, t, strlen(t), &pol, sets, 4, NOW,
                                      &res, &reason), TODO_JWT_INVALID);
     assert_string_equal(reason, "bad signature");
     sets[3] = second;
-    assert_int_equal(todo_jwt_verify(pool, t, strlen(t), &pol, sets, 4, NOW,
+    assert_int_equal(todo_jwt_verify(todo_test_pool, t, strlen(t), &pol, sets, 4, NOW,
                                      &res, &reason), TODO_JWT_OK);
     assert_string_equal(res.user, "alice");
     /* No key set at all. */
-    assert_int_equal(todo_jwt_verify(pool, t, strlen(t), &pol, NULL, 0, NOW,
+    assert_int_equal(todo_jwt_verify(todo_test_pool, t, strlen(t), &pol, NULL, 0, NOW,
                                      &res, &reason), TODO_JWT_INVALID);
     assert_string_equal(reason, "no key for algorithm");
 }
@@ -1034,9 +994,9 @@ static void test_crit_and_ignored_headers(void **state)
      * the token is signed by the attacker's own key. */
     assert_non_null(evil);
     assert_int_equal(EVP_PKEY_get_raw_public_key(evil, raw, &rawlen), 1);
-    jwk = apr_psprintf(pool, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
-                       "\"x\":\"%s\"}", b64url(raw, rawlen));
-    h = apr_psprintf(pool, "{\"alg\":\"EdDSA\",\"jwk\":%s,"
+    jwk = apr_psprintf(todo_test_pool, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+                       "\"x\":\"%s\"}", todo_test_b64url(todo_test_pool, raw, rawlen));
+    h = apr_psprintf(todo_test_pool, "{\"alg\":\"EdDSA\",\"jwk\":%s,"
                      "\"jku\":\"http://127.0.0.1:1/jwks\","
                      "\"x5u\":\"http://127.0.0.1:1/x5u\"}", jwk);
     bad(sign_ed25519(evil, input_of(h, pl)), ks_jwks, "bad signature");
@@ -1053,38 +1013,38 @@ static void test_ecdsa_shapes(void **state)
                          NULL);
     const char *t384 = mint(JWT_ALG_ES384, "ecp384.key.pem", claims(NOW + 60),
                             NULL);
-    todo_jwt_keyset_t *only384 = todo_jwt_keyset_make(pool);
+    todo_keys_t *only384 = todo_keys_make(todo_test_pool);
     size_t n;
     unsigned char *sig = signature_of(t, &n), *der = NULL, *longer;
     ECDSA_SIG *es = ECDSA_SIG_new();
     int derlen;
     apr_size_t plen;
-    char *pem = slurp("ecp384.pub.pem", &plen);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "ecp384.pub.pem", NULL), &plen);
 
     (void)state;
     assert_int_equal(n, 64);
     ok(t, ks_pem);
     /* Wrong lengths. */
-    bad(replace_segment(t, 2, b64url(sig, 63)), ks_pem, "bad signature");
-    longer = apr_palloc(pool, 65);
+    bad(replace_segment(t, 2, todo_test_b64url(todo_test_pool, sig, 63)), ks_pem, "bad signature");
+    longer = apr_palloc(todo_test_pool, 65);
     longer[0] = 0;
     memcpy(longer + 1, sig, 64);
-    bad(replace_segment(t, 2, b64url(longer, 65)), ks_pem, "bad signature");
+    bad(replace_segment(t, 2, todo_test_b64url(todo_test_pool, longer, 65)), ks_pem, "bad signature");
     /* DER, as OpenSSL would emit it: not what JWS specifies. */
     ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL),
                    BN_bin2bn(sig + 32, 32, NULL));
     derlen = i2d_ECDSA_SIG(es, &der);
     assert_true(derlen > 0);
-    bad(replace_segment(t, 2, b64url(der, (size_t)derlen)), ks_pem,
+    bad(replace_segment(t, 2, todo_test_b64url(todo_test_pool, der, (size_t)derlen)), ks_pem,
         "bad signature");
     OPENSSL_free(der);
     ECDSA_SIG_free(es);
     /* R = S = 0. */
     memset(longer, 0, 64);
-    bad(replace_segment(t, 2, b64url(longer, 64)), ks_pem, "bad signature");
+    bad(replace_segment(t, 2, todo_test_b64url(todo_test_pool, longer, 64)), ks_pem, "bad signature");
 
     /* ES256 against a P-384 key: the key is bound to ES384 only. */
-    assert_null(todo_jwt_keyset_add_pem(only384, pem, plen, "ec384-1"));
+    assert_null(todo_keys_add_pem(only384, pem, plen, "ec384-1"));
     bad(t, only384, "no key for algorithm");
     unknown_kid(mint(JWT_ALG_ES256, "ecp256.key.pem", claims(NOW + 60),
                      "ec384-1"), only384);
@@ -1098,55 +1058,55 @@ static void test_ecdsa_shapes(void **state)
 
 static void test_load_secret(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     const char *why;
 
     (void)state;
-    why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)SECRET, 31,
+    why = todo_keys_add_secret(ks, (const unsigned char *)SECRET, 31,
                                      NULL);
     assert_non_null(why);
     assert_string_equal(why, "secret is 31 bytes; at least 32 are required");
-    assert_non_null(todo_jwt_keyset_add_secret(ks, (const unsigned char *)"",
+    assert_non_null(todo_keys_add_secret(ks, (const unsigned char *)"",
                                                0, NULL));
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_HS256));
+    assert_int_equal(todo_keys_count(ks), 0);
+    assert_false(todo_keys_supports(ks, TODO_ALG_HS256));
     /* Raw bytes, NULs included, are fine. */
-    assert_null(todo_jwt_keyset_add_secret(
+    assert_null(todo_keys_add_secret(
         ks, (const unsigned char *)"\0\1\2\3\4\5\6\7\0\1\2\3\4\5\6\7"
         "\0\1\2\3\4\5\6\7\0\1\2\3\4\5\6\7", 32, NULL));
-    assert_int_equal(todo_jwt_keyset_count(ks), 1);
-    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_HS256));
-    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_HS384));
-    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_HS512));
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_EDDSA));
-    assert_int_equal(todo_jwt_keyset_count(NULL), 0);
+    assert_int_equal(todo_keys_count(ks), 1);
+    assert_true(todo_keys_supports(ks, TODO_ALG_HS256));
+    assert_true(todo_keys_supports(ks, TODO_ALG_HS384));
+    assert_true(todo_keys_supports(ks, TODO_ALG_HS512));
+    assert_false(todo_keys_supports(ks, TODO_ALG_RS256));
+    assert_false(todo_keys_supports(ks, TODO_ALG_EDDSA));
+    assert_int_equal(todo_keys_count(NULL), 0);
 }
 
-static const char *add_pem_file(todo_jwt_keyset_t *ks, const char *file)
+static const char *add_pem_file(todo_keys_t *ks, const char *file)
 {
     apr_size_t n;
-    char *pem = slurp(file, &n);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", file, NULL), &n);
 
-    return todo_jwt_keyset_add_pem(ks, pem, n, NULL);
+    return todo_keys_add_pem(ks, pem, n, NULL);
 }
 
 static void supports_only(const char *file, todo_alg_e a, todo_alg_e b,
                           todo_alg_e c)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     int i;
 
     assert_null(add_pem_file(ks, file));
     for (i = 0; i < TODO_ALG_COUNT; i++)
-        if (todo_jwt_keyset_supports(ks, i) != (i == (int)a || i == (int)b
+        if (todo_keys_supports(ks, i) != (i == (int)a || i == (int)b
                                                 || i == (int)c))
-            fail_msg("%s: support of %s is wrong", file, todo_jwt_alg_name(i));
+            fail_msg("%s: support of %s is wrong", file, todo_keys_alg_name(i));
 }
 
 static void test_load_pem(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     const char *why;
     const char *garbage = "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n"
                           "-----END PUBLIC KEY-----\n";
@@ -1182,24 +1142,24 @@ static void test_load_pem(void **state)
     assert_string_equal(why, "unsupported key type");
     assert_string_equal(add_pem_file(ks, "x25519.pub.pem"),
                         "unsupported key type");
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, garbage, strlen(garbage),
+    assert_string_equal(todo_keys_add_pem(ks, garbage, strlen(garbage),
                                                 NULL), "not a PEM public key");
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, cert, strlen(cert), NULL),
+    assert_string_equal(todo_keys_add_pem(ks, cert, strlen(cert), NULL),
                         "not a PEM public key");
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, "hello", 5, NULL),
+    assert_string_equal(todo_keys_add_pem(ks, "hello", 5, NULL),
                         "not a PEM public key");
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, "", 0, NULL),
+    assert_string_equal(todo_keys_add_pem(ks, "", 0, NULL),
                         "not a PEM public key");
     /* The JWKS document is not a PEM either. */
     assert_non_null(add_pem_file(ks, "jwks.json"));
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    assert_int_equal(todo_keys_count(ks), 0);
 }
 
 /* One JWK object of jwks.json (by kid), as a fresh copy. */
 static json_t *jwk_of(const char *kid)
 {
     apr_size_t n;
-    char *doc = slurp("jwks.json", &n);
+    char *doc = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "jwks.json", NULL), &n);
     json_t *j = json_loadb(doc, n, 0, NULL), *k, *copy = NULL;
     size_t i;
 
@@ -1213,7 +1173,7 @@ static json_t *jwk_of(const char *kid)
 }
 
 /* Load {"keys":[k1, k2...]} (references to the keys are stolen). */
-static const char *load_jwks(todo_jwt_keyset_t *ks, int *added, ...)
+static const char *load_jwks(todo_keys_t *ks, int *added, ...)
 {
     json_t *doc = json_object(), *keys = json_array(), *k;
     char *text;
@@ -1226,16 +1186,16 @@ static const char *load_jwks(todo_jwt_keyset_t *ks, int *added, ...)
     va_end(ap);
     json_object_set_new(doc, "keys", keys);
     text = json_dumps(doc, JSON_COMPACT);
-    why = todo_jwt_keyset_add_jwks(ks, text, strlen(text), added);
+    why = todo_keys_add_jwks(ks, text, strlen(text), added);
     free(text);
     json_decref(doc);
     return why;
 }
 
-static const char *jwks_text(todo_jwt_keyset_t *ks, const char *text,
+static const char *jwks_text(todo_keys_t *ks, const char *text,
                              int *added)
 {
-    return todo_jwt_keyset_add_jwks(ks, text, strlen(text), added);
+    return todo_keys_add_jwks(ks, text, strlen(text), added);
 }
 
 static json_t *with(json_t *k, const char *name, json_t *v)
@@ -1246,13 +1206,13 @@ static json_t *with(json_t *k, const char *name, json_t *v)
 
 static void test_load_jwks(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     int added = -1;
     const char *why;
     json_t *ops;
 
     (void)state;
-    assert_int_equal(todo_jwt_keyset_count(ks_jwks), 5);
+    assert_int_equal(todo_keys_count(ks_jwks), 5);
     assert_string_equal(jwks_text(ks, "nope", &added),
                         "JWKS is not valid JSON");
     assert_int_equal(added, 0);
@@ -1283,7 +1243,7 @@ static void test_load_jwks(void **state)
     assert_non_null(why);
     assert_string_equal(why, "JWKS holds no usable signature key");
     assert_int_equal(added, 0);
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    assert_int_equal(todo_keys_count(ks), 0);
 
     /* One good key among bad ones; key_ops with "verify" and private
      * members are fine (the private part is not used). */
@@ -1294,7 +1254,7 @@ static void test_load_jwks(void **state)
                                "d", json_string("AAAA")),
                           NULL));
     assert_int_equal(added, 1);
-    assert_int_equal(todo_jwt_keyset_count(ks), 1);
+    assert_int_equal(todo_keys_count(ks), 1);
     ok(mint(JWT_ALG_ES256, "ecp256.key.pem", claims(NOW + 60), "ec256-1"), ks);
 
     /* Duplicate members make the document invalid. */
@@ -1309,12 +1269,12 @@ static json_t *corrupt_member(json_t *k, const char *name, int byte_delta,
     unsigned char *raw = unb64(v, strlen(v), &n);
 
     raw[n - 1] = (unsigned char)(raw[n - 1] + byte_delta);
-    return with(k, name, json_string(b64url(raw, n - (size_t)drop)));
+    return with(k, name, json_string(todo_test_b64url(todo_test_pool, raw, n - (size_t)drop)));
 }
 
 static void test_jwks_ec_not_on_curve(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     int added = -1;
 
     (void)state;
@@ -1339,8 +1299,8 @@ static void test_jwks_ec_not_on_curve(void **state)
 
 static void test_jwks_alg_binding(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
-    todo_jwt_keyset_t *ks2 = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
+    todo_keys_t *ks2 = todo_keys_make(todo_test_pool);
     int added = -1;
 
     (void)state;
@@ -1353,10 +1313,10 @@ static void test_jwks_alg_binding(void **state)
                           with(jwk_of("ec521-1"), "alg", json_string("es512")),
                           NULL));
     assert_int_equal(added, 1);
-    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_RS384));
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_ES256));
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_ES384));
+    assert_true(todo_keys_supports(ks, TODO_ALG_RS256));
+    assert_false(todo_keys_supports(ks, TODO_ALG_RS384));
+    assert_false(todo_keys_supports(ks, TODO_ALG_ES256));
+    assert_false(todo_keys_supports(ks, TODO_ALG_ES384));
     ok(mint(JWT_ALG_RS256, "rsa2048.key.pem", claims(NOW + 60), "rsa-1"), ks);
     unknown_kid(mint(JWT_ALG_RS384, "rsa2048.key.pem", claims(NOW + 60),
                      "rsa-1"), ks);
@@ -1371,12 +1331,12 @@ static void test_jwks_alg_binding(void **state)
                           with(jwk_of("ec521-1"), "alg", json_string("ES512")),
                           jwk_of("ed-1"), NULL));
     assert_int_equal(added, 4);
-    assert_true(todo_jwt_keyset_supports(ks2, TODO_ALG_RS512));
-    assert_true(todo_jwt_keyset_supports(ks2, TODO_ALG_ES256));
-    assert_true(todo_jwt_keyset_supports(ks2, TODO_ALG_ES512));
-    assert_false(todo_jwt_keyset_supports(ks2, TODO_ALG_ES384));
-    assert_true(todo_jwt_keyset_supports(ks2, TODO_ALG_EDDSA));
-    assert_false(todo_jwt_keyset_supports(ks2, TODO_ALG_HS256));
+    assert_true(todo_keys_supports(ks2, TODO_ALG_RS512));
+    assert_true(todo_keys_supports(ks2, TODO_ALG_ES256));
+    assert_true(todo_keys_supports(ks2, TODO_ALG_ES512));
+    assert_false(todo_keys_supports(ks2, TODO_ALG_ES384));
+    assert_true(todo_keys_supports(ks2, TODO_ALG_EDDSA));
+    assert_false(todo_keys_supports(ks2, TODO_ALG_HS256));
     ok(ed_token("ed-1", claims(NOW + 60)), ks2);
 }
 
@@ -1385,7 +1345,7 @@ static void test_jwks_alg_binding(void **state)
 static json_t *rsa_jwk_from_pem(const char *file, const char *kid)
 {
     apr_size_t n;
-    char *pem = slurp(file, &n);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", file, NULL), &n);
     BIO *bio = BIO_new_mem_buf(pem, (int)n);
     EVP_PKEY *k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
     BIGNUM *bn = NULL, *be = NULL;
@@ -1399,7 +1359,7 @@ static json_t *rsa_jwk_from_pem(const char *file, const char *kid)
     nl = BN_bn2bin(bn, nb);
     el = BN_bn2bin(be, eb);
     jwk = json_pack("{s:s,s:s,s:s,s:s}", "kty", "RSA", "kid", kid,
-                    "n", b64url(nb, (size_t)nl), "e", b64url(eb, (size_t)el));
+                    "n", todo_test_b64url(todo_test_pool, nb, (size_t)nl), "e", todo_test_b64url(todo_test_pool, eb, (size_t)el));
     BN_free(bn);
     BN_free(be);
     EVP_PKEY_free(k);
@@ -1409,7 +1369,7 @@ static json_t *rsa_jwk_from_pem(const char *file, const char *kid)
 
 static void test_jwks_rsa(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     int added = -1;
 
     (void)state;
@@ -1435,7 +1395,7 @@ static void test_jwks_rsa(void **state)
 static const char *rsa_pem_with_e(unsigned long e)
 {
     apr_size_t n;
-    char *pem = slurp("rsa2048.pub.pem", &n);
+    char *pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "rsa2048.pub.pem", NULL), &n);
     BIO *in = BIO_new_mem_buf(pem, (int)n), *out = BIO_new(BIO_s_mem());
     EVP_PKEY *k = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL), *k2 = NULL;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
@@ -1458,7 +1418,7 @@ static const char *rsa_pem_with_e(unsigned long e)
                      1);
     assert_int_equal(PEM_write_bio_PUBKEY(out, k2), 1);
     len = BIO_get_mem_data(out, &data);
-    copy = apr_pstrmemdup(pool, data, (apr_size_t)len);
+    copy = apr_pstrmemdup(todo_test_pool, data, (apr_size_t)len);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     EVP_PKEY_CTX_free(ctx);
@@ -1489,14 +1449,14 @@ static const char *forge_rs256_e1(const char *payload)
     memcpy(em + 256 - 32 - 19, info, sizeof(info));
     assert_int_equal(EVP_Digest(in, strlen(in), em + 256 - 32, NULL,
                                 EVP_sha256(), NULL), 1);
-    return apr_pstrcat(pool, in, ".", b64url(em, sizeof(em)), NULL);
+    return apr_pstrcat(todo_test_pool, in, ".", todo_test_b64url(todo_test_pool, em, sizeof(em)), NULL);
 }
 
 /* RSA keys pass OpenSSL's public key check: with e = 1 every message is
  * its own signature, so such a key (PEM or JWK) must never load. */
 static void test_rsa_public_check(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     const char *bad_rsa = "RSA public key is invalid (bad exponent or "
                           "modulus)";
     const char *pem;
@@ -1504,12 +1464,12 @@ static void test_rsa_public_check(void **state)
 
     (void)state;
     pem = rsa_pem_with_e(1);
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL),
+    assert_string_equal(todo_keys_add_pem(ks, pem, strlen(pem), NULL),
                         bad_rsa);
     pem = rsa_pem_with_e(65536);
-    assert_string_equal(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL),
+    assert_string_equal(todo_keys_add_pem(ks, pem, strlen(pem), NULL),
                         bad_rsa);
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    assert_int_equal(todo_keys_count(ks), 0);
     /* The same in a JWKS: e = 1 ("AQ"), e = 2 ("Ag"), e = 0 ("AA"). */
     assert_string_equal(load_jwks(ks, &added,
                                   with(jwk_of("rsa-1"), "e",
@@ -1519,27 +1479,27 @@ static void test_rsa_public_check(void **state)
                                                json_string("Ag")), NULL));
     assert_non_null(load_jwks(ks, &added, with(jwk_of("rsa-1"), "e",
                                                json_string("AA")), NULL));
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    assert_int_equal(todo_keys_count(ks), 0);
     /* Next to a sound key, the bad one is skipped. */
     assert_null(load_jwks(ks, &added,
                           with(jwk_of("rsa-1"), "e", json_string("AQ")),
                           jwk_of("ed-1"), NULL));
     assert_int_equal(added, 1);
-    assert_false(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
+    assert_false(todo_keys_supports(ks, TODO_ALG_RS256));
     /* The forgery e = 1 would let through gets nowhere. */
     bad(forge_rs256_e1(claims(NOW + 60)), ks, "no key for algorithm");
     bad(forge_rs256_e1(claims(NOW + 60)), ks_pem, "bad signature");
     /* Small odd exponents other than 1 are RSA still (e = 3). */
     pem = rsa_pem_with_e(3);
-    assert_null(todo_jwt_keyset_add_pem(ks, pem, strlen(pem), NULL));
-    assert_true(todo_jwt_keyset_supports(ks, TODO_ALG_RS256));
+    assert_null(todo_keys_add_pem(ks, pem, strlen(pem), NULL));
+    assert_true(todo_keys_supports(ks, TODO_ALG_RS256));
 }
 
 /* Public key material is no HMAC secret: with a PEM or a JWKS as the
  * "secret", anybody holding the public key signs HS256 tokens. */
 static void test_secret_not_a_key(void **state)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     static const char *const files[] = {
         "rsa2048.pub.pem", "rsa2048.rsapub.pem", "ecp256.pub.pem",
         "ed25519.pub.pem", "ed25519.key.pem", "jwks.json"
@@ -1551,8 +1511,8 @@ static void test_secret_not_a_key(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        text = slurp(files[i], &n);
-        why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)text, n,
+        text = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", files[i], NULL), &n);
+        why = todo_keys_add_secret(ks, (const unsigned char *)text, n,
                                          NULL);
         if (why == NULL)
             fail_msg("%s was taken for a secret", files[i]);
@@ -1562,21 +1522,21 @@ static void test_secret_not_a_key(void **state)
     obj = jwk_of("rsa-1");
     text = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
-    jwk = apr_pstrcat(pool, " \n", text, NULL);
+    jwk = apr_pstrcat(todo_test_pool, " \n", text, NULL);
     free(text);
-    why = todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+    why = todo_keys_add_secret(ks, (const unsigned char *)jwk,
                                      strlen(jwk), NULL);
     assert_non_null(why);
     assert_non_null(strstr(why, "JWK"));
-    assert_int_equal(todo_jwt_keyset_count(ks), 0);
+    assert_int_equal(todo_keys_count(ks), 0);
     /* Secrets that merely resemble such text are secrets. */
     jwk = "a \"kty\" secret that does not open a JSON object";
-    assert_null(todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+    assert_null(todo_keys_add_secret(ks, (const unsigned char *)jwk,
                                            strlen(jwk), NULL));
     jwk = "{\"a\":\"JSON-looking, but without a key type\"}";
-    assert_null(todo_jwt_keyset_add_secret(ks, (const unsigned char *)jwk,
+    assert_null(todo_keys_add_secret(ks, (const unsigned char *)jwk,
                                            strlen(jwk), NULL));
-    assert_int_equal(todo_jwt_keyset_count(ks), 2);
+    assert_int_equal(todo_keys_count(ks), 2);
 }
 
 /* Which failures more keys could have cured: the caller with a JWKS URL
@@ -1584,7 +1544,7 @@ static void test_secret_not_a_key(void **state)
 static void test_reason_needs_keys(void **state)
 {
     todo_jwt_policy_t pol = policy();
-    todo_jwt_keyset_t *empty = todo_jwt_keyset_make(pool);
+    todo_keys_t *empty = todo_keys_make(todo_test_pool);
     const char *ed = ed_token(NULL, claims(NOW + 60));
     const char *reason;
     todo_jwt_result_t res;
@@ -1604,7 +1564,7 @@ static void test_reason_needs_keys(void **state)
     assert_true(todo_jwt_reason_needs_keys(reason));
     sig = signature_of(ed, &n);
     sig[0] ^= 1;
-    verify_at(replace_segment(ed, 2, b64url(sig, n)), ks_pem, &pol, NOW, NULL,
+    verify_at(replace_segment(ed, 2, todo_test_b64url(todo_test_pool, sig, n)), ks_pem, &pol, NOW, NULL,
               &reason);
     assert_string_equal(reason, "bad signature");
     assert_true(todo_jwt_reason_needs_keys(reason));
@@ -1634,7 +1594,7 @@ static void test_error_queue_clean(void **state)
                          NULL);
     size_t n;
     unsigned char *sig = signature_of(t, &n);
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(pool);
+    todo_keys_t *ks = todo_keys_make(todo_test_pool);
     const char *junk = "-----BEGIN PUBLIC KEY-----\nAAAA\n"
                        "-----END PUBLIC KEY-----\n";
     int added;
@@ -1642,13 +1602,13 @@ static void test_error_queue_clean(void **state)
     (void)state;
     ERR_clear_error();
     memset(sig, 0xff, n);              /* R, S out of range */
-    bad(replace_segment(t, 2, b64url(sig, n)), ks_pem, "bad signature");
+    bad(replace_segment(t, 2, todo_test_b64url(todo_test_pool, sig, n)), ks_pem, "bad signature");
     bad(replace_segment(mint(JWT_ALG_RS256, "rsa2048.key.pem",
-                             claims(NOW + 60), NULL), 2, b64url(sig, n)),
+                             claims(NOW + 60), NULL), 2, todo_test_b64url(todo_test_pool, sig, n)),
         ks_pem, "bad signature");
     assert_non_null(add_pem_file(ks, "rsa1024.pub.pem"));
     assert_non_null(add_pem_file(ks, "x25519.pub.pem"));
-    assert_non_null(todo_jwt_keyset_add_pem(ks, junk, strlen(junk), NULL));
+    assert_non_null(todo_keys_add_pem(ks, junk, strlen(junk), NULL));
     assert_non_null(load_jwks(ks, &added,
                               corrupt_member(jwk_of("ec256-1"), "y", 1, 0),
                               NULL));
@@ -1700,6 +1660,5 @@ int main(void)
         cmocka_unit_test(test_error_queue_clean),
     };
 
-    return cmocka_run_group_tests_name("todo_jwt", tests, group_setup,
-                                       group_teardown);
+    return TODO_TEST_MAIN("todo_jwt", tests, group_setup, group_teardown);
 }

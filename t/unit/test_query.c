@@ -1,17 +1,13 @@
 /* Unit tests of todo_query_parse and todo_query_sort_name: every status
  * and sort spelling, page bounds, decoding, repeated and unknown
  * parameters. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include "todo_test.h"
 #include "todo_query.h"
 #include "todo_task.h"
 
@@ -21,26 +17,25 @@ typedef struct {
     todo_list_query_t q;
 } fixture_t;
 
+/* The shared pool fixture, with this suite's state in the pool. */
 static int setup(void **state)
 {
-    apr_pool_t *p;
     fixture_t *f;
 
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
+    if (todo_test_pool_setup(state)) {
         return -1;
     }
-    f = apr_pcalloc(p, sizeof(*f));
-    f->p = p;
+    f = apr_pcalloc(*state, sizeof(*f));
+    f->p = *state;
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
+    void *p = ((fixture_t *)*state)->p;
 
-    apr_pool_destroy(f->p);
-    return 0;
+    return todo_test_pool_teardown(&p);
 }
 
 /* Defaults of the SPEC: page size 50, at most 100. */
@@ -574,10 +569,5 @@ int main(void)
         T(test_args_left_alone),
     };
 #undef T
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_query", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_query", tests, NULL, NULL);
 }

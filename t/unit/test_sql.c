@@ -1,16 +1,12 @@
 /* Unit tests of todo_sql: statement table, argument vectors, native text. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>
-#include <cmocka.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include "todo_test.h"
 #include "todo_sql.h"
 
-static apr_pool_t *pool;
 
 static int count_args(const char *sql)
 {
@@ -116,7 +112,7 @@ static void test_args_update(void **state)
     in.present = TODO_F_PRIORITY | TODO_F_DESCRIPTION;
     in.priority = 3;
     in.description = NULL;          /* clear it */
-    a = todo_sql_args_update(pool, "u", "id", NULL, &in, 0);
+    a = todo_sql_args_update(todo_test_pool, "u", "id", NULL, &in, 0);
     assert_string_equal(a[0], "u");
     assert_string_equal(a[1], "id");
     assert_string_equal(a[2], "");  /* no If-Match */
@@ -129,7 +125,7 @@ static void test_args_update(void **state)
     assert_string_equal(a[9], "f");
     assert_string_equal(a[10], "");
 
-    a = todo_sql_args_update(pool, "u", "id", "{2}", NULL, 1);
+    a = todo_sql_args_update(todo_test_pool, "u", "id", "{2}", NULL, 1);
     assert_string_equal(a[2], "{2}");
     assert_string_equal(a[4], "f");
     assert_string_equal(a[5], "");  /* ignored when not set */
@@ -145,14 +141,14 @@ static void test_args_list_and_create(void **state)
     (void)state;
     q.limit = 20;
     q.offset = 40;
-    a = todo_sql_args_list(pool, "u", &q);          /* plain */
+    a = todo_sql_args_list(todo_test_pool, "u", &q);          /* plain */
     assert_string_equal(a[0], "u");
     assert_string_equal(a[1], "u");
     assert_string_equal(a[2], "20");
     assert_string_equal(a[3], "40");
 
     q.status = TODO_STATUS_PENDING;                 /* status only */
-    a = todo_sql_args_list(pool, "u", &q);
+    a = todo_sql_args_list(todo_test_pool, "u", &q);
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "u");
     assert_string_equal(a[3], "f");
@@ -160,32 +156,32 @@ static void test_args_list_and_create(void **state)
     assert_string_equal(a[5], "40");
 
     q.q = "milk";                                   /* general */
-    a = todo_sql_args_list(pool, "u", &q);
+    a = todo_sql_args_list(todo_test_pool, "u", &q);
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "milk");
     assert_string_equal(a[3], "");
     assert_string_equal(a[6], "20");
     assert_string_equal(a[7], "40");
     q.status = TODO_STATUS_ALL;
-    assert_string_equal(todo_sql_args_list(pool, "u", &q)[1], "");
+    assert_string_equal(todo_sql_args_list(todo_test_pool, "u", &q)[1], "");
 
     in.title = "t";
     in.description = "";            /* "" is a description, not absent */
     in.completed = 1;
     in.priority = 2;
-    a = todo_sql_args_create(pool, "u", &in);
+    a = todo_sql_args_create(todo_test_pool, "u", &in);
     assert_string_equal(a[2], "");
     assert_string_equal(a[3], "t");
     assert_string_equal(a[4], "2");
     assert_string_equal(a[5], "");  /* no due date */
     in.description = NULL;
-    assert_null(todo_sql_args_create(pool, "u", &in)[2]);
+    assert_null(todo_sql_args_create(todo_test_pool, "u", &in)[2]);
 }
 
 static void test_native(void **state)
 {
     const todo_stmt_t *st = todo_sql_stmt(TODO_STMT_UPDATE);
-    const char *n = todo_sql_native(pool, st);
+    const char *n = todo_sql_native(todo_test_pool, st);
 
     (void)state;
     assert_null(strstr(n, "%s"));
@@ -195,7 +191,7 @@ static void test_native(void **state)
 }
 
 /* Task timestamps are plain text casts of the UTC time (to_char cost the
- * database ~3.5 times as much), read back by todo_util_pg_time_convert. */
+ * database ~3.5 times as much), read back by todo_time_from_pg. */
 static void test_timestamps(void **state)
 {
     static const char *const cols[] = {
@@ -321,12 +317,5 @@ int main(void)
         cmocka_unit_test(test_error_status),
         cmocka_unit_test(test_error_stale_plan),
     };
-    int rc;
-
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    rc = cmocka_run_group_tests_name("sql", tests, NULL, NULL);
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("sql", tests, NULL, NULL);
 }

@@ -1,17 +1,13 @@
 /* Unit tests of todo_task_parse: every field rule at its edges, the body
  * kinds (POST, PUT, PATCH, PATCH .../complete), whole-body problems and the
  * 400/422 precedence. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include "todo_test.h"
 #include "todo_task.h"
 
 typedef struct {
@@ -21,26 +17,25 @@ typedef struct {
     const char *message;
 } fixture_t;
 
+/* The shared pool fixture, with this suite's state in the pool. */
 static int setup(void **state)
 {
-    apr_pool_t *p;
     fixture_t *f;
 
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
+    if (todo_test_pool_setup(state)) {
         return -1;
     }
-    f = apr_pcalloc(p, sizeof(*f));
-    f->p = p;
+    f = apr_pcalloc(*state, sizeof(*f));
+    f->p = *state;
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
+    void *p = ((fixture_t *)*state)->p;
 
-    apr_pool_destroy(f->p);
-    return 0;
+    return todo_test_pool_teardown(&p);
 }
 
 static int parse_n(fixture_t *f, const char *body, apr_size_t len,
@@ -866,10 +861,5 @@ int main(void)
         T(test_complete_bodies),
     };
 #undef T
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_task", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_task", tests, NULL, NULL);
 }

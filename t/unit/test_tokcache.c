@@ -1,10 +1,5 @@
 /* Unit tests of todo_tokcache: hits, misses, deadlines, eviction, and
  * concurrent use. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <string.h>
 
@@ -13,22 +8,20 @@
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
+#include "todo_test.h"
 #include "todo_tokcache.h"
 
 static apr_pool_t *pool;
 
+/* The shared pool fixture; the tests read the pool from `pool`. */
 static int setup(void **state)
 {
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
+    int rc = todo_test_pool_setup(state);
+
+    pool = *state;
+    return rc;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
-}
 
 static void put(todo_tokcache_t *c, const char *token, const char *user,
                 apr_int64_t deadline)
@@ -228,21 +221,22 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled, setup,
+                                        todo_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_hit_and_deadline, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_distinct_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_evicts_oldest, setup, teardown),
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_distinct_tokens, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_user_bounds, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_evicts_oldest, setup,
+                                        todo_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_evicts_expired_first, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_capacity, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup,
+                                        todo_test_pool_teardown),
     };
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_tokcache", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_tokcache", tests, NULL, NULL);
 }
