@@ -21,12 +21,12 @@ static int log_level_ok(void *baton, todo_log_level_e level)
 {
     (void)baton;
     return !log_server
-        || APLOG_MODULE_IS_LEVEL(log_server, APLOG_MODULE_INDEX, (int)level);
+           || APLOG_MODULE_IS_LEVEL(log_server, APLOG_MODULE_INDEX,
+                                    (int)level);
 }
 
 static void log_print(void *baton, const char *file, int line,
-                      todo_log_level_e level, apr_status_t rv,
-                      const char *msg)
+                      todo_log_level_e level, apr_status_t rv, const char *msg)
 {
     (void)baton;
     ap_log_error_(file, line, APLOG_MODULE_INDEX, (int)level, rv, log_server,
@@ -35,8 +35,7 @@ static void log_print(void *baton, const char *file, int line,
 
 /* ------------------------------------------------------------ startup */
 
-static int todo_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                           apr_pool_t *ptemp)
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)pconf;
     (void)plog;
@@ -49,18 +48,17 @@ static int todo_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static apr_array_header_t *todo_servers;   /* servers with todo sites */
+static apr_array_header_t *todo_servers; /* servers with todo sites */
 
-static int todo_check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s)
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
 {
     (void)plog;
-    return todo_config_check(pconf, ptemp, s, &todo_servers) == OK ? OK
-                                                                   : !OK;
+    return todo_config_check(pconf, ptemp, s, &todo_servers) == OK ? OK : !OK;
 }
 
-static int todo_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                            apr_pool_t *ptemp, server_rec *s)
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
 {
     const char *err;
     int i;
@@ -80,15 +78,16 @@ static int todo_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (i = 0; i < todo_servers->nelts; i++) {
         todo_dbd_prepare_all(APR_ARRAY_IDX(todo_servers, i, server_rec *));
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, TODOLOG(0003)
-                 "mod_todo/" MOD_TODO_VERSION " serving %d server(s)",
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 TODOLOG(0003) "mod_todo/" MOD_TODO_VERSION
+                               " serving %d server(s)",
                  todo_servers->nelts);
     return OK;
 }
 
 /* ------------------------------------------------------------- hooks */
 
-static void todo_register_hooks(apr_pool_t *p)
+static void register_hooks(apr_pool_t *p)
 {
     /* Our statements must be registered before mod_dbd's post_config
      * groups each server's statements for its connections. */
@@ -96,11 +95,11 @@ static void todo_register_hooks(apr_pool_t *p)
 
     (void)p;
     /* Process-wide library set-up, before any thread exists. */
-    ap_hook_pre_config(todo_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* check_config runs in "apachectl configtest" too: an unsafe todo
      * location stops the server there, never at the first request. */
-    ap_hook_check_config(todo_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(todo_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     /* Each child draws its own random request-id prefix. */
     ap_hook_child_init(todo_req_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* First: a todo URI maps to no file, so spare it core's directory
@@ -126,13 +125,11 @@ static void todo_register_hooks(apr_pool_t *p)
 
 /* Declared without AP_DECLARE_MODULE: mod_todo_req.h already says
  * APLOG_USE_MODULE(todo) for every glue file, this one included. */
-module AP_MODULE_DECLARE_DATA todo_module = {
-    STANDARD20_MODULE_STUFF,
-    todo_config_create_dir,
-    todo_config_merge_dir,
-    todo_config_create_srv,
-    NULL,
-    todo_config_cmds,
-    todo_register_hooks,
-    AP_MODULE_FLAG_ALWAYS_MERGE
-};
+module AP_MODULE_DECLARE_DATA todo_module = { STANDARD20_MODULE_STUFF,
+                                              todo_config_create_dir,
+                                              todo_config_merge_dir,
+                                              todo_config_create_srv,
+                                              NULL,
+                                              todo_config_cmds,
+                                              register_hooks,
+                                              AP_MODULE_FLAG_ALWAYS_MERGE };

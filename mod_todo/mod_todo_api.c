@@ -111,7 +111,8 @@ static int data_end(request_rec *r, todo_buf_t *b, int status)
 static int send_db_error(request_rec *r, int status)
 {
     const char *msg = status == HTTP_SERVICE_UNAVAILABLE
-        ? "the database is unavailable, try again shortly" : NULL;
+                          ? "the database is unavailable, try again shortly"
+                          : NULL;
 
     return send_error(r, status, msg, NULL);
 }
@@ -120,8 +121,8 @@ static int send_db_error(request_rec *r, int status)
 
 static int json_type(request_rec *r)
 {
-    return todo_text_is_json_type(apr_table_get(r->headers_in,
-                                                      "Content-Type"));
+    return todo_text_is_json_type(
+        apr_table_get(r->headers_in, "Content-Type"));
 }
 
 /* Read the whole body, refusing more than the configured limit without
@@ -154,9 +155,9 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!eos) {
         apr_bucket *e;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
-                                         AP_MODE_READBYTES, APR_BLOCK_READ,
-                                         HUGE_STRING_LEN);
+        apr_status_t rv =
+            ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                           APR_BLOCK_READ, HUGE_STRING_LEN);
 
         if (rv != APR_SUCCESS) {
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
@@ -170,8 +171,7 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
                 eos = 1;
                 break;
             }
-            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ)
-                != APR_SUCCESS) {
+            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
                 return HTTP_BAD_REQUEST;
             }
             if ((apr_off_t)(b.len + n) > limit) {
@@ -198,9 +198,12 @@ static int body_error(request_rec *r, int status)
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         /* Do not read (or wait for) the rest of an oversized body. */
         r->connection->keepalive = AP_CONN_CLOSE;
-        return send_error(r, status, apr_psprintf(r->pool,
-                          "request body exceeds %" APR_OFF_T_FMT " bytes",
-                          todo_req_get(r)->site->max_body), NULL);
+        return send_error(r, status,
+                          apr_psprintf(r->pool,
+                                       "request body exceeds %" APR_OFF_T_FMT
+                                       " bytes",
+                                       todo_req_get(r)->site->max_body),
+                          NULL);
     }
     if (status == HTTP_UNSUPPORTED_MEDIA_TYPE) {
         return send_error(r, status, "request body must be application/json",
@@ -218,8 +221,8 @@ static int body_error(request_rec *r, int status)
 static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
                      todo_task_input_t *in, int *has_body)
 {
-    apr_array_header_t *details = apr_array_make(r->pool, 2,
-                                                 sizeof(todo_detail_t));
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     const char *body, *msg = NULL;
     apr_size_t len;
     int st = read_body(r, q, &body, &len);
@@ -270,9 +273,11 @@ static int row_time(request_rec *r, const todo_rows_t *rows, int col,
     }
     ts = apr_palloc(r->pool, TODO_TIME_LEN);
     if (todo_time_from_pg(v, ts)) {
-        todo_rlog(r, APLOG_ERR, 0, 0303, "task column %s: unexpected "
+        todo_rlog(r, APLOG_ERR, 0, 0303,
+                  "task column %s: unexpected "
                   "timestamp \"%.64s\" from the database (not DateStyle "
-                  "ISO, or out of range)", name, v);
+                  "ISO, or out of range)",
+                  name, v);
         return -1;
     }
     *out = ts;
@@ -336,8 +341,8 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
 
     if (q->site->foreign_status == HTTP_FORBIDDEN
         && todo_dbd_run(r, TODO_STMT_FOREIGN,
-                        todo_sql_args_foreign(r->pool, r->user, id), 1,
-                        &rows) == OK
+                        todo_sql_args_foreign(r->pool, r->user, id), 1, &rows)
+               == OK
         && rows.nrows > 0) {
         return send_error(r, HTTP_FORBIDDEN,
                           "the task belongs to another user", NULL);
@@ -347,8 +352,8 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
 
 static int list_tasks(request_rec *r, todo_req_t *q)
 {
-    apr_array_header_t *details = apr_array_make(r->pool, 2,
-                                                 sizeof(todo_detail_t));
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     todo_list_query_t lq;
     todo_rows_t rows;
     todo_buf_t b;
@@ -372,7 +377,7 @@ static int list_tasks(request_rec *r, todo_req_t *q)
 
         total = todo_dbd_col(&rows, 0);
         if (!todo_dbd_col(&rows, 1)) {
-            break;                 /* the empty page's lone total row */
+            break; /* the empty page's lone total row */
         }
         if (row_task(r, &rows, 1, &t)) {
             return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
@@ -407,8 +412,7 @@ static int create_task(request_rec *r, todo_req_t *q)
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, q->site->prefix, "/v1/tasks/", t.id,
-                               NULL));
+                   todo_route_task_path(r->pool, q->site->prefix, t.id));
     return send_task(r, &t, HTTP_CREATED);
 }
 
@@ -428,8 +432,8 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
     if (row_task(r, &rows, 0, &t)) {
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
-    if (todo_etag_none_match(apr_table_get(r->headers_in,
-                                              "If-None-Match"), t.version)) {
+    if (todo_etag_none_match(apr_table_get(r->headers_in, "If-None-Match"),
+                             t.version)) {
         set_etag(r, &t);
         return send_empty(r, HTTP_NOT_MODIFIED);
     }
@@ -445,9 +449,10 @@ static int update_task(request_rec *r, todo_req_t *q, const char *id,
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     todo_task_t t;
-    int st = todo_dbd_run(r, TODO_STMT_UPDATE,
-                          todo_sql_args_update(r->pool, r->user, id, vers,
-                                               in, toggle), 0, &rows);
+    int st = todo_dbd_run(
+        r, TODO_STMT_UPDATE,
+        todo_sql_args_update(r->pool, r->user, id, vers, in, toggle), 0,
+        &rows);
 
     if (st != OK) {
         return send_db_error(r, st);
@@ -460,7 +465,8 @@ static int update_task(request_rec *r, todo_req_t *q, const char *id,
         const char *found = todo_dbd_col(&rows, 0);
 
         if (vers && found && strcmp(found, "0")) {
-            return send_error(r, HTTP_PRECONDITION_FAILED, "the task has "
+            return send_error(r, HTTP_PRECONDITION_FAILED,
+                              "the task has "
                               "changed: If-Match does not match its ETag",
                               NULL);
         }
@@ -493,8 +499,8 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
     todo_rows_t rows;
     const char *found;
     int st = todo_dbd_run(r, TODO_STMT_DELETE,
-                          todo_sql_args_delete(r->pool, r->user, id, vers),
-                          0, &rows);
+                          todo_sql_args_delete(r->pool, r->user, id, vers), 0,
+                          &rows);
 
     if (st != OK) {
         return send_db_error(r, st);
@@ -507,8 +513,10 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
         return send_empty(r, HTTP_NO_CONTENT);
     }
     if (vers && found && strcmp(found, "0")) {
-        return send_error(r, HTTP_PRECONDITION_FAILED, "the task has "
-                          "changed: If-Match does not match its ETag", NULL);
+        return send_error(r, HTTP_PRECONDITION_FAILED,
+                          "the task has "
+                          "changed: If-Match does not match its ETag",
+                          NULL);
     }
     return not_found(r, q, id);
 }
@@ -543,14 +551,17 @@ static int tasks(request_rec *r, todo_req_t *q)
     if (!r->user) {
         /* The access checker always sets a user for these routes; getting
          * here without one means another module bypassed it. */
-        todo_rlog(r, APLOG_ERR, 0, 0301, "task route reached without an "
+        todo_rlog(r, APLOG_ERR, 0, 0301,
+                  "task route reached without an "
                   "authenticated user; refusing");
         return send_error(r, HTTP_UNAUTHORIZED, "authentication required",
                           NULL);
     }
     if (q->route.user && strcmp(q->route.user, r->user)) {
-        return send_error(r, HTTP_FORBIDDEN, "the user in the path is not "
-                          "the authenticated user", NULL);
+        return send_error(r, HTTP_FORBIDDEN,
+                          "the user in the path is not "
+                          "the authenticated user",
+                          NULL);
     }
     switch (q->route.op) {
     case TODO_OP_LIST:
@@ -583,8 +594,10 @@ static int health(request_rec *r)
     }
     todo_time_format(ts, apr_time_now());
     data_begin(r, &b, 256);
-    todo_buf_printf(&b, "{\"status\":\"healthy\",\"database\":\"up\","
-                    "\"timestamp\":\"%s\"}", ts);
+    todo_buf_printf(&b,
+                    "{\"status\":\"healthy\",\"database\":\"up\","
+                    "\"timestamp\":\"%s\"}",
+                    ts);
     return data_end(r, &b, HTTP_OK);
 }
 
@@ -597,7 +610,7 @@ static int openapi(request_rec *r, todo_req_t *q)
     todo_buf_puts(&b, "{\"servers\":[{\"url\":");
     todo_buf_json_string(&b, *q->site->prefix ? q->site->prefix : "/");
     todo_buf_puts(&b, "}],");
-    todo_buf_puts(&b, todo_openapi_doc + 1);    /* past its "{" */
+    todo_buf_puts(&b, todo_openapi_doc + 1); /* past its "{" */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     return send_json(r, HTTP_OK, &b);
 }
@@ -607,14 +620,13 @@ static int openapi(request_rec *r, todo_req_t *q)
 static int options(request_rec *r, todo_req_t *q)
 {
     apr_table_setn(r->headers_out, "Allow", q->route.allow);
-    if (q->origin && apr_table_get(r->headers_in,
-                                   "Access-Control-Request-Method")) {
+    if (q->origin
+        && apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
         apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
                        q->route.allow);
         apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
                        CORS_ALLOW_HEADERS);
-        apr_table_setn(r->headers_out, "Access-Control-Max-Age",
-                       CORS_MAX_AGE);
+        apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
     }
     return send_empty(r, HTTP_NO_CONTENT);
 }
@@ -628,9 +640,10 @@ int todo_api_handler(request_rec *r)
     }
     q = todo_req_get(r);
     if (!q) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TODOLOG(0302)
-                      "SetHandler todo outside a <Location> mod_todo set "
-                      "up at startup; see the README");
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, r,
+            TODOLOG(0302) "SetHandler todo outside a <Location> mod_todo set "
+                          "up at startup; see the README");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     switch (q->route.op) {
@@ -638,8 +651,9 @@ int todo_api_handler(request_rec *r)
         return send_error(r, HTTP_NOT_FOUND, "no such route", NULL);
     case TODO_OP_NOT_ALLOWED:
         apr_table_setn(r->err_headers_out, "Allow", q->route.allow);
-        return send_error(r, HTTP_METHOD_NOT_ALLOWED, apr_psprintf(r->pool,
-                          "%s is not allowed here", r->method), NULL);
+        return send_error(
+            r, HTTP_METHOD_NOT_ALLOWED,
+            apr_psprintf(r->pool, "%s is not allowed here", r->method), NULL);
     case TODO_OP_OPTIONS:
         return options(r, q);
     case TODO_OP_HEALTH:
@@ -687,8 +701,8 @@ static apr_status_t error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     error_body(r, &b, r->status, q->err_code, q->err_message, NULL);
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)b.len);
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(b.data, b.len, r->pool,
-                            bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(
+        bb, apr_bucket_pool_create(b.data, b.len, r->pool, bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

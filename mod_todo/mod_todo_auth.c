@@ -32,17 +32,19 @@ static int unauthorized(request_rec *r, todo_req_t *q, const char *reason,
     const char *challenge = "Bearer realm=\"todo\"";
 
     if (token_sent) {
-        challenge = apr_psprintf(r->pool, "Bearer realm=\"todo\", "
+        challenge = apr_psprintf(r->pool,
+                                 "Bearer realm=\"todo\", "
                                  "error=\"invalid_token\", "
-                                 "error_description=\"%s\"", reason);
+                                 "error_description=\"%s\"",
+                                 reason);
     }
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", challenge);
-    todo_rlog(r, APLOG_INFO, 0, 0101, "401 for %s %s: %s", r->method,
-              r->uri, reason);
-    return todo_req_refuse(r, q, HTTP_UNAUTHORIZED, "UNAUTHORIZED",
-                           token_sent ? apr_pstrcat(r->pool, "invalid token: ",
-                                                    reason, NULL)
-                                      : "authentication required");
+    todo_rlog(r, APLOG_INFO, 0, 0101, "401 for %s %s: %s", r->method, r->uri,
+              reason);
+    return todo_req_refuse(
+        r, q, HTTP_UNAUTHORIZED, "UNAUTHORIZED",
+        token_sent ? apr_pstrcat(r->pool, "invalid token: ", reason, NULL)
+                   : "authentication required");
 }
 
 /* The JWKS URL never answered: the token may well be good, so this is
@@ -64,10 +66,11 @@ static int authenticate(request_rec *r, todo_req_t *q)
     if (!token) {
         /* RFC 6750 section 3.1: no error code for a request without
          * credentials or with another scheme; the log still says which. */
-        return unauthorized(r, q, apr_table_get(r->headers_in,
-                                                "Authorization")
-                                  ? "authorization scheme is not Bearer"
-                                  : "no bearer token", 0);
+        return unauthorized(r, q,
+                            apr_table_get(r->headers_in, "Authorization")
+                                ? "authorization scheme is not Bearer"
+                                : "no bearer token",
+                            0);
     }
     if (!*token) {
         return unauthorized(r, q, "empty token", 1);
@@ -83,13 +86,17 @@ static int authenticate(request_rec *r, todo_req_t *q)
         return unauthorized(r, q, res.reason, 1);
     }
     if (res.cached) {
-        todo_rlog(r, APLOG_DEBUG, 0, 0104, "token accepted from the cache "
-                  "for user %s", res.user);
+        todo_rlog(r, APLOG_DEBUG, 0, 0104,
+                  "token accepted from the cache "
+                  "for user %s",
+                  res.user);
     }
     else {
-        todo_rlog(r, APLOG_DEBUG, 0, 0103, "token verified (%s%s%s) for "
-                  "user %s", todo_keys_alg_name(res.alg),
-                  res.kid ? ", kid " : "", res.kid ? res.kid : "", res.user);
+        todo_rlog(r, APLOG_DEBUG, 0, 0103,
+                  "token verified (%s%s%s) for "
+                  "user %s",
+                  todo_keys_alg_name(res.alg), res.kid ? ", kid " : "",
+                  res.kid ? res.kid : "", res.user);
     }
     r->user = (char *)res.user;
     r->ap_auth_type = "Bearer";

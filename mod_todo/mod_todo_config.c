@@ -19,18 +19,18 @@
  * read plain values and never test for "unset". */
 static const todo_dir_cfg defaults = {
     .algs = TODO_ALG_BIT(TODO_ALG_HS256), /* TodoJWTAlgorithms HS256 */
-    .keys = NULL,                      /* no key material: refused */
-    .jwks_url = NULL,                  /* TodoJWKSURL: none */
-    .jwks_refresh = 60,                /* TodoJWKSRefreshInterval, s */
-    .issuer = NULL,                    /* TodoJWTIssuer: not checked */
-    .audience = NULL,                  /* TodoJWTAudience: not checked */
-    .leeway = 30,                      /* TodoJWTLeeway, s */
-    .user_claim = "sub",               /* TodoJWTUserClaim */
-    .foreign_status = 404,             /* TodoForeignTaskStatus */
-    .cors_origins = NULL,              /* TodoCORSOrigins: no CORS */
-    .max_body = 16384,                 /* TodoMaxBodySize, bytes */
-    .page_default = 50,                /* TodoPageSize default ... */
-    .page_max = 100,                   /* ... and maximum */
+    .keys = NULL,                         /* no key material: refused */
+    .jwks_url = NULL,                     /* TodoJWKSURL: none */
+    .jwks_refresh = 60,                   /* TodoJWKSRefreshInterval, s */
+    .issuer = NULL,                       /* TodoJWTIssuer: not checked */
+    .audience = NULL,                     /* TodoJWTAudience: not checked */
+    .leeway = 30,                         /* TodoJWTLeeway, s */
+    .user_claim = "sub",                  /* TodoJWTUserClaim */
+    .foreign_status = 404,                /* TodoForeignTaskStatus */
+    .cors_origins = NULL,                 /* TodoCORSOrigins: no CORS */
+    .max_body = 16384,                    /* TodoMaxBodySize, bytes */
+    .page_default = 50,                   /* TodoPageSize default ... */
+    .page_max = 100,                      /* ... and maximum */
 };
 
 void *todo_config_create_dir(apr_pool_t *p, char *dir)
@@ -121,8 +121,8 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 }
 
 /* Read a small file (key material) completely. */
-static const char *read_file(cmd_parms *cmd, const char *arg,
-                             char **buf, apr_size_t *len)
+static const char *read_file(cmd_parms *cmd, const char *arg, char **buf,
+                             apr_size_t *len)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_file_t *f;
@@ -177,9 +177,11 @@ static const char *set_algorithms(cmd_parms *cmd, void *dv, const char *args)
         int alg = todo_keys_alg_from_name(w);
 
         if (alg < 0) {
-            return dir_err(cmd, "unknown or unsafe algorithm '%s' (allowed: "
+            return dir_err(cmd,
+                           "unknown or unsafe algorithm '%s' (allowed: "
                            "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 "
-                           "ES512 EdDSA, exact spelling)", w);
+                           "ES512 EdDSA, exact spelling)",
+                           w);
         }
         mask |= TODO_ALG_BIT(alg);
     }
@@ -196,12 +198,12 @@ static const char *add_secret(cmd_parms *cmd, todo_dir_cfg *c,
     const char *err;
 
     if (c->has_secret) {
-        return dir_err(cmd, "a secret is already set in this section "
+        return dir_err(cmd,
+                       "a secret is already set in this section "
                        "(TodoJWTSecret and TodoJWTSecretFile are exclusive)");
     }
     err = todo_keys_add_secret(section_keys(cmd, c),
-                                     (const unsigned char *)secret, len,
-                                     NULL);
+                               (const unsigned char *)secret, len, NULL);
     if (err) {
         return dir_err(cmd, "%s", err);
     }
@@ -217,8 +219,9 @@ static const char *undefined_variable(apr_pool_t *p, const char *s)
     const char *v, *e;
 
     for (v = strstr(s, "${"); v; v = strstr(v + 1, "${")) {
-        for (e = v + 2; apr_isalnum(*e) || *e == '_'; e++)
+        for (e = v + 2; apr_isalnum(*e) || *e == '_'; e++) {
             ;
+        }
         if (*e == '}' && e > v + 2) {
             return apr_pstrmemdup(p, v, (apr_size_t)(e - v + 1));
         }
@@ -234,7 +237,8 @@ static const char *set_secret(cmd_parms *cmd, void *dv, const char *arg)
      * argument; never take that literal (and well known) text for a
      * secret.  Name only the variable: the rest may be secret. */
     if (var) {
-        return dir_err(cmd, "%s is not defined (export it in the "
+        return dir_err(cmd,
+                       "%s is not defined (export it in the "
                        "environment of httpd, e.g. /etc/apache2/envvars)",
                        var);
     }
@@ -308,9 +312,10 @@ typedef struct {
 } int_spec;
 
 static const int_spec spec_refresh = {
-    APR_OFFSETOF(todo_dir_cfg, jwks_refresh), 1, 86400 };
-static const int_spec spec_leeway = {
-    APR_OFFSETOF(todo_dir_cfg, leeway), 0, 300 };
+    APR_OFFSETOF(todo_dir_cfg, jwks_refresh), 1, 86400
+};
+static const int_spec spec_leeway = { APR_OFFSETOF(todo_dir_cfg, leeway), 0,
+                                      300 };
 
 static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
 {
@@ -318,8 +323,8 @@ static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
     long v;
 
     if (parse_int(arg, spec->lo, spec->hi, &v)) {
-        return dir_err(cmd, "'%s' is not a whole number from %ld to %ld",
-                       arg, spec->lo, spec->hi);
+        return dir_err(cmd, "'%s' is not a whole number from %ld to %ld", arg,
+                       spec->lo, spec->hi);
     }
     *(int *)((char *)dv + spec->offset) = (int)v;
     return NULL;
@@ -374,8 +379,10 @@ static const char *check_origin(apr_pool_t *p, const char *o)
         if (!(apr_isalnum(*s) || *s == '.' || *s == '-' || *s == ':'
               || *s == '[' || *s == ']')
             || apr_isupper(*s)) {
-            return apr_psprintf(p, "'%s' is not a lower-case scheme://host"
-                                "[:port] origin (no path, no wildcard)", o);
+            return apr_psprintf(p,
+                                "'%s' is not a lower-case scheme://host"
+                                "[:port] origin (no path, no wildcard)",
+                                o);
         }
     }
     return NULL;
@@ -423,7 +430,7 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
 
     if (parse_int(def, 1, 1000, &d) || parse_int(max, 1, 1000, &m) || d > m) {
         return dir_err(cmd, "needs a default and a maximum page size, "
-                       "1 <= default <= maximum <= 1000");
+                            "1 <= default <= maximum <= 1000");
     }
     c->page_default = (int)d;
     c->page_max = (int)m;
@@ -435,36 +442,38 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
 
 const command_rec todo_config_cmds[] = {
     AP_INIT_RAW_ARGS("TodoJWTAlgorithms", set_algorithms, NULL, DIRCONF,
-        "algorithms accepted in tokens (HS256 ... EdDSA)"),
+                     "algorithms accepted in tokens (HS256 ... EdDSA)"),
     AP_INIT_TAKE1("TodoJWTSecret", set_secret, NULL, DIRCONF,
-        "HMAC secret, raw bytes, at least 32"),
+                  "HMAC secret, raw bytes, at least 32"),
     AP_INIT_TAKE1("TodoJWTSecretFile", set_secret_file, NULL, DIRCONF,
-        "file holding the HMAC secret"),
-    AP_INIT_TAKE12("TodoJWTPublicKeyFile", add_pem, NULL, DIRCONF,
+                  "file holding the HMAC secret"),
+    AP_INIT_TAKE12(
+        "TodoJWTPublicKeyFile", add_pem, NULL, DIRCONF,
         "PEM public key file (RSA, EC or Ed25519) and optional kid"),
     AP_INIT_TAKE1("TodoJWKSFile", set_jwks_file, NULL, DIRCONF,
-        "JWKS document with the verification keys"),
+                  "JWKS document with the verification keys"),
     AP_INIT_TAKE1("TodoJWKSURL", set_jwks_url, NULL, DIRCONF,
-        "http(s) URL of a JWKS document"),
+                  "http(s) URL of a JWKS document"),
     AP_INIT_TAKE1("TodoJWKSRefreshInterval", set_int, (void *)&spec_refresh,
-        DIRCONF, "least seconds between two fetches of the JWKS URL"),
+                  DIRCONF,
+                  "least seconds between two fetches of the JWKS URL"),
     AP_INIT_TAKE1("TodoJWTIssuer", set_nonempty, SLOT(issuer), DIRCONF,
-        "required iss claim"),
+                  "required iss claim"),
     AP_INIT_TAKE1("TodoJWTAudience", set_nonempty, SLOT(audience), DIRCONF,
-        "required aud claim value"),
+                  "required aud claim value"),
     AP_INIT_TAKE1("TodoJWTLeeway", set_int, (void *)&spec_leeway, DIRCONF,
-        "allowed clock skew in seconds (0-300)"),
+                  "allowed clock skew in seconds (0-300)"),
     AP_INIT_TAKE1("TodoJWTUserClaim", set_user_claim, SLOT(user_claim),
-        DIRCONF, "claim naming the user"),
+                  DIRCONF, "claim naming the user"),
     AP_INIT_TAKE1("TodoForeignTaskStatus", set_foreign, NULL, DIRCONF,
-        "status for another user's task: 404 or 403"),
+                  "status for another user's task: 404 or 403"),
     AP_INIT_RAW_ARGS("TodoCORSOrigins", set_cors, NULL, DIRCONF,
-        "origins allowed to call the API from a browser"),
+                     "origins allowed to call the API from a browser"),
     AP_INIT_TAKE1("TodoMaxBodySize", set_max_body, NULL, DIRCONF,
-        "largest request body in bytes"),
+                  "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
-        "default and maximum list page size"),
-    {NULL}
+                  "default and maximum list page size"),
+    { NULL }
 };
 
 /* ------------------------------------------- finding the todo locations */
@@ -488,7 +497,7 @@ static int is_todo_handler(apr_pool_t *p, const ap_directive_t *d)
     const char *args = d->args;
 
     return !strcasecmp(d->directive, "SetHandler")
-        && !strcmp(ap_getword_conf(p, &args), TODO_HANDLER);
+           && !strcmp(ap_getword_conf(p, &args), TODO_HANDLER);
 }
 
 /* The first word of a section's arguments ("/api>" -> "/api"). */
@@ -514,7 +523,7 @@ static void add_site(apr_pool_t *p, apr_array_header_t *sites,
     site->path = NULL;
     site->problem = NULL;
     if (!sec) {
-        site->path = "";                  /* server-wide: P is "" */
+        site->path = ""; /* server-wide: P is "" */
     }
     else if (!strcasecmp(sec->directive, "<Location")) {
         site->path = section_arg(p, sec);
@@ -536,9 +545,8 @@ static void add_site(apr_pool_t *p, apr_array_header_t *sites,
  * directives inside sections are noted, to check that each sits in a todo
  * location. */
 static void find_sites(apr_pool_t *p, const ap_directive_t *node,
-                       const ap_directive_t *vhost,
-                       const ap_directive_t *sec, apr_array_header_t *sites,
-                       apr_array_header_t *strays)
+                       const ap_directive_t *vhost, const ap_directive_t *sec,
+                       apr_array_header_t *sites, apr_array_header_t *strays)
 {
     for (; node; node = node->next) {
         if (!strcasecmp(node->directive, "<VirtualHost")) {
@@ -569,8 +577,8 @@ static int site_in_server(const found_site *site, const server_rec *s)
         return site->vhost == NULL;
     }
     return site->vhost && s->defn_name
-        && !strcmp(site->vhost->filename, s->defn_name)
-        && site->vhost->line_num == (int)s->defn_line_number;
+           && !strcmp(site->vhost->filename, s->defn_name)
+           && site->vhost->line_num == (int)s->defn_line_number;
 }
 
 /* The per-directory configuration httpd built for a site. */
@@ -621,21 +629,19 @@ static int same_string(const char *a, const char *b)
 static int same_auth(const todo_dir_cfg *a, const todo_dir_cfg *b)
 {
     return a->algs == b->algs && a->keys == b->keys
-        && same_string(a->jwks_url, b->jwks_url)
-        && a->jwks_refresh == b->jwks_refresh
-        && same_string(a->issuer, b->issuer)
-        && same_string(a->audience, b->audience)
-        && a->leeway == b->leeway
-        && same_string(a->user_claim, b->user_claim);
+           && same_string(a->jwks_url, b->jwks_url)
+           && a->jwks_refresh == b->jwks_refresh
+           && same_string(a->issuer, b->issuer)
+           && same_string(a->audience, b->audience) && a->leeway == b->leeway
+           && same_string(a->user_claim, b->user_claim);
 }
 
 /* What section c runs with in server s: s's defaults merged with the
  * section, over the defaults record. */
-static todo_dir_cfg *resolve(apr_pool_t *pconf, server_rec *s,
-                             todo_dir_cfg *c)
+static todo_dir_cfg *resolve(apr_pool_t *pconf, server_rec *s, todo_dir_cfg *c)
 {
-    todo_dir_cfg *eff = todo_config_merge_dir(pconf,
-        ap_get_module_config(s->lookup_defaults, &todo_module), c);
+    todo_dir_cfg *eff = todo_config_merge_dir(
+        pconf, ap_get_module_config(s->lookup_defaults, &todo_module), c);
 
     return todo_config_merge_dir(pconf, (void *)&defaults, eff);
 }
@@ -690,15 +696,17 @@ static int vhost_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
     todo_dir_cfg *mine = resolve(pconf, s, c);
     todo_dir_cfg *theirs = resolve(pconf, main_s, c);
     todo_site_t *t;
-    const char *err = make_site(pconf, site, mine,
-                                same_auth(mine, theirs)
-                                ? c->site->verifier : NULL, &t);
+    const char *err =
+        make_site(pconf, site, mine,
+                  same_auth(mine, theirs) ? c->site->verifier : NULL, &t);
 
     if (err) {
-        return config_fail(s, apr_psprintf(pconf, "%s (%s, in the virtual "
-                           "host at %s:%d)", err, site_where(pconf, site),
-                           s->defn_name ? s->defn_name : "?",
-                           (int)s->defn_line_number));
+        return config_fail(s, apr_psprintf(pconf,
+                                           "%s (%s, in the virtual "
+                                           "host at %s:%d)",
+                                           err, site_where(pconf, site),
+                                           s->defn_name ? s->defn_name : "?",
+                                           (int)s->defn_line_number));
     }
     if (!c->vsites) {
         c->vsites = apr_hash_make(pconf);
@@ -716,12 +724,14 @@ static int setup_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
     todo_dir_cfg *c;
 
     if (site->problem) {
-        return config_fail(s, apr_psprintf(pconf, "SetHandler todo: needs a "
-                           "<Location> with a literal path, not %s (%s)",
-                           site->problem, site_where(pconf, site)));
+        return config_fail(
+            s, apr_psprintf(pconf,
+                            "SetHandler todo: needs a "
+                            "<Location> with a literal path, not %s (%s)",
+                            site->problem, site_where(pconf, site)));
     }
     if (!v) {
-        return OK;                 /* inside a condition that was false */
+        return OK; /* inside a condition that was false */
     }
     c = ap_get_module_config(v, &todo_module);
     if (!c) {
@@ -735,8 +745,8 @@ static int setup_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
     }
     if (!c->site) {
         todo_site_t *t;
-        const char *err = make_site(pconf, site, resolve(pconf, s, c), NULL,
-                                    &t);
+        const char *err =
+            make_site(pconf, site, resolve(pconf, s, c), NULL, &t);
 
         if (err) {
             return config_fail(s, apr_psprintf(pconf, "%s (%s)", err,
@@ -773,14 +783,16 @@ static int check_strays(apr_pool_t *ptemp, server_rec *s,
             ours = APR_ARRAY_IDX(sites, j, found_site).section == d->section;
         }
         if (!ours) {
-            return config_fail(s, apr_psprintf(ptemp, "%s: has no effect in "
-                               "%s %s> at %s:%d, which is not a todo location"
-                               " (put Todo* directives in the <Location> "
-                               "with SetHandler todo, or at server or "
-                               "virtual-host level)", d->directive->directive,
-                               d->section->directive, d->section->args,
-                               d->directive->filename,
-                               d->directive->line_num));
+            return config_fail(
+                s, apr_psprintf(ptemp,
+                                "%s: has no effect in "
+                                "%s %s> at %s:%d, which is not a todo location"
+                                " (put Todo* directives in the <Location> "
+                                "with SetHandler todo, or at server or "
+                                "virtual-host level)",
+                                d->directive->directive, d->section->directive,
+                                d->section->args, d->directive->filename,
+                                d->directive->line_num));
         }
     }
     return OK;
@@ -790,10 +802,9 @@ int todo_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                       apr_array_header_t **servers_out)
 {
     apr_array_header_t *sites = apr_array_make(ptemp, 4, sizeof(found_site));
-    apr_array_header_t *strays = apr_array_make(ptemp, 4,
-                                                sizeof(stray_dir));
-    apr_array_header_t *servers = apr_array_make(pconf, 2,
-                                                 sizeof(server_rec *));
+    apr_array_header_t *strays = apr_array_make(ptemp, 4, sizeof(stray_dir));
+    apr_array_header_t *servers =
+        apr_array_make(pconf, 2, sizeof(server_rec *));
     server_rec *sp;
     int i;
 

@@ -16,23 +16,23 @@
 
 typedef struct todo_dir_cfg {
     /* Authentication. */
-    unsigned algs;                     /* TODO_ALG_BIT mask; 0 = unset */
-    todo_keys_t *keys;                 /* keys of this section; NULL = unset */
-    int has_secret;                    /* keys holds an HMAC secret */
+    unsigned algs;     /* TODO_ALG_BIT mask; 0 = unset */
+    todo_keys_t *keys; /* keys of this section; NULL = unset */
+    int has_secret;    /* keys holds an HMAC secret */
     const char *jwks_url;
-    int jwks_refresh;                  /* seconds */
+    int jwks_refresh; /* seconds */
     const char *issuer;
     const char *audience;
-    int leeway;                        /* seconds */
+    int leeway; /* seconds */
     const char *user_claim;
     /* The API. */
-    int foreign_status;                /* 404 or 403 */
-    apr_array_header_t *cors_origins;  /* of const char *; NULL = unset */
+    int foreign_status;               /* 404 or 403 */
+    apr_array_header_t *cors_origins; /* of const char *; NULL = unset */
     apr_off_t max_body;
     int page_default;
     int page_max;
     /* Set at startup on the sections with "SetHandler todo". */
-    const todo_site_t *site;           /* NULL: not a todo location */
+    const todo_site_t *site; /* NULL: not a todo location */
     /* A main-server <Location> is served by every virtual host too, with
      * that host's Todo* defaults: server_rec * -> todo_site_t *.  NULL:
      * none differ. */
@@ -42,7 +42,7 @@ typedef struct todo_dir_cfg {
 /* Per server: the route prefixes it serves, so map_to_storage can skip
  * the file system for them. */
 typedef struct {
-    apr_array_header_t *prefixes;      /* of const char * */
+    apr_array_header_t *prefixes; /* of const char * */
 } todo_srv_cfg;
 
 /* For the module record. */

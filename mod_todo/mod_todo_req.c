@@ -35,13 +35,12 @@ void todo_req_child_init(apr_pool_t *p, server_rec *s)
 
 static const char *new_request_id(apr_pool_t *p)
 {
-    return apr_psprintf(p, "%s%08x", id_prefix,
-                        apr_atomic_inc32(&id_counter));
+    return apr_psprintf(p, "%s%08x", id_prefix, apr_atomic_inc32(&id_counter));
 }
 
 todo_req_t *todo_req_get(request_rec *r)
 {
-    while (r->prev) {              /* internal redirects share the state */
+    while (r->prev) { /* internal redirects share the state */
         r = r->prev;
     }
     return ap_get_module_config(r->request_config, &todo_module);
@@ -124,8 +123,8 @@ static const todo_site_t *site_of(const todo_dir_cfg *c, const server_rec *s)
 
 int todo_req_header_parser(request_rec *r)
 {
-    const todo_dir_cfg *c = ap_get_module_config(r->per_dir_config,
-                                                 &todo_module);
+    const todo_dir_cfg *c =
+        ap_get_module_config(r->per_dir_config, &todo_module);
     todo_req_t *q;
 
     if (!c || !c->site || r->main || r->prev || !handler_is_todo(r)) {
@@ -144,8 +143,8 @@ int todo_req_header_parser(request_rec *r)
 
 int todo_req_map_to_storage(request_rec *r)
 {
-    const todo_srv_cfg *sc = ap_get_module_config(r->server->module_config,
-                                                  &todo_module);
+    const todo_srv_cfg *sc =
+        ap_get_module_config(r->server->module_config, &todo_module);
     int i;
 
     for (i = 0; i < sc->prefixes->nelts; i++) {

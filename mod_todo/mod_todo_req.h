@@ -26,10 +26,9 @@ extern module AP_MODULE_DECLARE_DATA todo_module;
 #define TODOLOG(n) TODO_LOGNO(n)
 
 /* Every error-log line about a request names its request id. */
-#define todo_rlog(r, level, status, tag, fmt, ...)                        \
-    ap_log_rerror(APLOG_MARK, level, status, r,                           \
-                  TODOLOG(tag) "[req %s] " fmt, todo_req_id(r),           \
-                  ##__VA_ARGS__)
+#define todo_rlog(r, level, status, tag, fmt, ...)                            \
+    ap_log_rerror(APLOG_MARK, level, status, r, TODOLOG(tag) "[req %s] " fmt, \
+                  todo_req_id(r), ##__VA_ARGS__)
 
 #define TODO_HANDLER "todo"
 
@@ -37,9 +36,9 @@ extern module AP_MODULE_DECLARE_DATA todo_module;
  * Todo* value with its default applied, resolved once at startup by
  * mod_todo_config.c.  Read-only afterwards. */
 typedef struct {
-    const char *prefix;                /* route prefix P, no trailing / */
+    const char *prefix; /* route prefix P, no trailing / */
     todo_verifier_t *verifier;
-    int foreign_status;                /* 404 or 403 */
+    int foreign_status;                     /* 404 or 403 */
     const apr_array_header_t *cors_origins; /* of const char *; NULL: none */
     apr_off_t max_body;
     int page_default;
@@ -49,10 +48,10 @@ typedef struct {
 /* What the hooks of one request share (r->request_config), set up by the
  * header parser for requests under a todo location. */
 typedef struct {
-    const char *id;                    /* request id (X-Request-Id, meta) */
+    const char *id; /* request id (X-Request-Id, meta) */
     const todo_site_t *site;
     todo_route_t route;
-    const char *origin;                /* allowed CORS origin, or NULL */
+    const char *origin; /* allowed CORS origin, or NULL */
     /* An error decided before the handler (401 in the access checker),
      * rendered as JSON by the error filter. */
     const char *err_code;
@@ -88,7 +87,7 @@ typedef struct {
     const apr_dbd_driver_t *driver;
     apr_dbd_results_t *res;
     int nrows;
-    apr_dbd_row_t *row;                /* the current row */
+    apr_dbd_row_t *row; /* the current row */
 } todo_rows_t;
 
 /* Run a statement.  Returns OK with the rows, or the HTTP status to answer:

@@ -9,16 +9,21 @@ static const char alphabet[] =
 
 static int value_of(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
+    if (c >= 'A' && c <= 'Z') {
         return c - 'A';
-    if (c >= 'a' && c <= 'z')
+    }
+    if (c >= 'a' && c <= 'z') {
         return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
+    }
+    if (c >= '0' && c <= '9') {
         return c - '0' + 52;
-    if (c == '-')
+    }
+    if (c == '-') {
         return 62;
-    if (c == '_')
+    }
+    if (c == '_') {
         return 63;
+    }
     return -1;
 }
 
@@ -32,14 +37,16 @@ int todo_b64_decode(apr_pool_t *p, const char *s, apr_size_t n,
     unsigned acc = 0, bits = 0;
     apr_size_t i, o = 0;
 
-    if (n % 4 == 1)
+    if (n % 4 == 1) {
         return -1;
+    }
     out->data = apr_palloc(p, n / 4 * 3 + 3);
     for (i = 0; i < n; i++) {
         int v = value_of((unsigned char)s[i]);
 
-        if (v < 0)
+        if (v < 0) {
             return -1;
+        }
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
@@ -48,8 +55,9 @@ int todo_b64_decode(apr_pool_t *p, const char *s, apr_size_t n,
             acc &= (1u << bits) - 1;
         }
     }
-    if (acc != 0)
+    if (acc != 0) {
         return -1;
+    }
     out->len = o;
     return 0;
 }

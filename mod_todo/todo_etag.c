@@ -44,7 +44,7 @@ typedef enum { ETAG_END, ETAG_STAR, ETAG_TAG, ETAG_BAD } etag_kind_e;
 
 typedef struct {
     int weak;
-    const char *opaque;        /* between the quotes */
+    const char *opaque; /* between the quotes */
     apr_size_t len;
 } etag_t;
 

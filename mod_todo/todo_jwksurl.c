@@ -30,7 +30,7 @@
 
 typedef struct jwks_set {
     struct jwks_set *next; /* list of live sets, current first */
-    apr_pool_t *pool;           /* unmanaged; holds ks and its keys */
+    apr_pool_t *pool;      /* unmanaged; holds ks and its keys */
     todo_keys_t *ks;
     unsigned refs;
     apr_time_t loaded;
@@ -43,15 +43,15 @@ struct todo_jwksurl {
     apr_interval_time_t timeout;
     apr_thread_mutex_t *mutex;  /* guards everything below */
     apr_thread_cond_t *fetched; /* signalled when a fetch ends */
-    jwks_set_t *sets;      /* current set (if any) first */
+    jwks_set_t *sets;           /* current set (if any) first */
     jwks_set_t *current;
     int fetching;
-    apr_time_t last_attempt;    /* 0: never */
+    apr_time_t last_attempt; /* 0: never */
     unsigned fetches;
-    const char *last_error;     /* interned in errors */
-    unsigned failures;          /* failed fetches since the last success */
-    apr_time_t last_warned;     /* the last failure logged; 0: none */
-    apr_hash_t *errors;         /* distinct error texts, kept for good */
+    const char *last_error; /* interned in errors */
+    unsigned failures;      /* failed fetches since the last success */
+    apr_time_t last_warned; /* the last failure logged; 0: none */
+    apr_hash_t *errors;     /* distinct error texts, kept for good */
 };
 
 /* Destroy whatever is still alive when the configuration goes away; no
@@ -71,8 +71,8 @@ static apr_status_t cleanup(void *data)
 }
 
 todo_jwksurl_t *todo_jwksurl_make(apr_pool_t *p, const char *url,
-                                          apr_interval_time_t interval,
-                                          apr_interval_time_t timeout)
+                                  apr_interval_time_t interval,
+                                  apr_interval_time_t timeout)
 {
     todo_jwksurl_t *r = apr_pcalloc(p, sizeof(*r));
 
@@ -82,9 +82,10 @@ todo_jwksurl_t *todo_jwksurl_make(apr_pool_t *p, const char *url,
     r->timeout = timeout;
     r->errors = apr_hash_make(p);
     if (apr_thread_mutex_create(&r->mutex, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS
-        || apr_thread_cond_create(&r->fetched, p) != APR_SUCCESS)
+            != APR_SUCCESS
+        || apr_thread_cond_create(&r->fetched, p) != APR_SUCCESS) {
         return NULL;
+    }
     apr_pool_cleanup_register(p, r, cleanup, apr_pool_cleanup_null);
     return r;
 }
@@ -104,8 +105,8 @@ static const char *intern(todo_jwksurl_t *r, const char *msg)
 }
 
 /* Fetch and parse, without the mutex.  *err is allocated in tmp. */
-static jwks_set_t *load_set(todo_jwksurl_t *r,
-                                       apr_pool_t *tmp, const char **err)
+static jwks_set_t *load_set(todo_jwksurl_t *r, apr_pool_t *tmp,
+                            const char **err)
 {
     apr_pool_t *pool;
     jwks_set_t *s;
@@ -131,7 +132,7 @@ static jwks_set_t *load_set(todo_jwksurl_t *r,
         apr_pool_destroy(pool);
         return NULL;
     }
-    s->refs = 1;                /* the remote's own reference */
+    s->refs = 1; /* the remote's own reference */
     return s;
 }
 
@@ -139,38 +140,39 @@ static void unlink_set(todo_jwksurl_t *r, jwks_set_t *s)
 {
     jwks_set_t **pp;
 
-    for (pp = &r->sets; *pp; pp = &(*pp)->next)
+    for (pp = &r->sets; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
             return;
         }
+    }
 }
 
 /* Drop one reference (mutex held); returns the set when it must now be
  * destroyed, which the caller does after unlocking. */
-static jwks_set_t *unref(todo_jwksurl_t *r,
-                                        jwks_set_t *s)
+static jwks_set_t *unref(todo_jwksurl_t *r, jwks_set_t *s)
 {
-    if (--s->refs > 0)
+    if (--s->refs > 0) {
         return NULL;
+    }
     unlink_set(r, s);
     return s;
 }
 
 /* Whether this acquire should fetch (mutex held). */
-static int due(const todo_jwksurl_t *r, int refresh,
-                         apr_time_t now)
+static int due(const todo_jwksurl_t *r, int refresh, apr_time_t now)
 {
     apr_interval_time_t since = now - r->last_attempt;
-    apr_interval_time_t retry = r->interval < RETRY
-                                ? r->interval : RETRY;
-    apr_interval_time_t max_age = r->interval > MAX_AGE
-                                  ? r->interval : MAX_AGE;
+    apr_interval_time_t retry = r->interval < RETRY ? r->interval : RETRY;
+    apr_interval_time_t max_age =
+        r->interval > MAX_AGE ? r->interval : MAX_AGE;
 
-    if (r->current == NULL)
+    if (r->current == NULL) {
         return r->last_attempt == 0 || since >= retry;
-    if (refresh && since >= r->interval)
+    }
+    if (refresh && since >= r->interval) {
         return 1;
+    }
     /* A stale set is refreshed, but a failing endpoint is not hammered. */
     return now - r->current->loaded >= max_age && since >= r->interval;
 }
@@ -180,8 +182,8 @@ static int due(const todo_jwksurl_t *r, int refresh,
  * refresh interval. */
 static void failed(todo_jwksurl_t *r, apr_time_t now)
 {
-    apr_interval_time_t every = r->interval > 0 ? r->interval
-                                                : apr_time_from_sec(1);
+    apr_interval_time_t every =
+        r->interval > 0 ? r->interval : apr_time_from_sec(1);
 
     r->failures++;
     if (r->last_warned && now - r->last_warned < every) {
@@ -189,20 +191,22 @@ static void failed(todo_jwksurl_t *r, apr_time_t now)
     }
     r->last_warned = now;
     if (r->current) {
-        todo_log_perror(TODO_LOG_MARK, TODO_LOG_WARNING, 0, NULL,
-                        TODO_LOGNO(0105) "JWKS URL %s: %s (%u failed "
-                        "fetch(es) in a row); still verifying with the "
-                        "%d key(s) loaded %" APR_TIME_T_FMT " s ago",
-                        r->url, r->last_error, r->failures,
-                        todo_keys_count(r->current->ks),
-                        apr_time_sec(now - r->current->loaded));
+        todo_log_perror(
+            TODO_LOG_MARK, TODO_LOG_WARNING, 0, NULL,
+            TODO_LOGNO(0105) "JWKS URL %s: %s (%u failed "
+                             "fetch(es) in a row); still verifying with the "
+                             "%d key(s) loaded %" APR_TIME_T_FMT " s ago",
+            r->url, r->last_error, r->failures,
+            todo_keys_count(r->current->ks),
+            apr_time_sec(now - r->current->loaded));
     }
     else {
-        todo_log_perror(TODO_LOG_MARK, TODO_LOG_WARNING, 0, NULL,
-                        TODO_LOGNO(0105) "JWKS URL %s: %s (%u failed "
-                        "fetch(es) in a row); no keys loaded yet: tokens "
-                        "that need them are answered 503", r->url,
-                        r->last_error, r->failures);
+        todo_log_perror(
+            TODO_LOG_MARK, TODO_LOG_WARNING, 0, NULL,
+            TODO_LOGNO(0105) "JWKS URL %s: %s (%u failed "
+                             "fetch(es) in a row); no keys loaded yet: tokens "
+                             "that need them are answered 503",
+            r->url, r->last_error, r->failures);
     }
 }
 
@@ -212,8 +216,8 @@ static void recovered(todo_jwksurl_t *r, const jwks_set_t *s)
     if (r->failures) {
         todo_log_perror(TODO_LOG_MARK, TODO_LOG_NOTICE, 0, NULL,
                         TODO_LOGNO(0106) "JWKS URL %s: fetched again after "
-                        "%u failed fetch(es); %d key(s)", r->url,
-                        r->failures, todo_keys_count(s->ks));
+                                         "%u failed fetch(es); %d key(s)",
+                        r->url, r->failures, todo_keys_count(s->ks));
     }
     else {
         todo_log_perror(TODO_LOG_MARK, TODO_LOG_INFO, 0, NULL,
@@ -226,8 +230,7 @@ static void recovered(todo_jwksurl_t *r, const jwks_set_t *s)
 
 /* Fetch with the mutex released, then install the result (mutex held on
  * entry and on return).  Returns a set to destroy after unlocking. */
-static jwks_set_t *refetch(todo_jwksurl_t *r,
-                                          apr_time_t now)
+static jwks_set_t *refetch(todo_jwksurl_t *r, apr_time_t now)
 {
     jwks_set_t *s, *old = NULL;
     apr_pool_t *tmp;
@@ -251,8 +254,9 @@ static jwks_set_t *refetch(todo_jwksurl_t *r,
         s->loaded = now;
         s->next = r->sets;
         r->sets = s;
-        if (r->current)
+        if (r->current) {
             old = unref(r, r->current);
+        }
         r->current = s;
     }
     else {
@@ -261,28 +265,30 @@ static jwks_set_t *refetch(todo_jwksurl_t *r,
         r->last_error = intern(r, err ? err : "JWKS fetch failed");
         failed(r, now);
     }
-    if (tmp)
+    if (tmp) {
         apr_pool_destroy(tmp);
+    }
     r->fetching = 0;
     apr_thread_cond_broadcast(r->fetched);
     return old;
 }
 
-const todo_keys_t *todo_jwksurl_acquire(todo_jwksurl_t *r,
-                                                  int refresh,
-                                                  const char **err)
+const todo_keys_t *todo_jwksurl_acquire(todo_jwksurl_t *r, int refresh,
+                                        const char **err)
 {
     jwks_set_t *dead = NULL;
     const todo_keys_t *ks = NULL;
     apr_time_t now = apr_time_now();
 
     apr_thread_mutex_lock(r->mutex);
-    if (!r->fetching && due(r, refresh, now))
+    if (!r->fetching && due(r, refresh, now)) {
         dead = refetch(r, now);
+    }
     /* Someone else is fetching: only a thread that has nothing to verify
      * with waits for the outcome; the others go on with the current set. */
-    while (r->fetching && r->current == NULL)
+    while (r->fetching && r->current == NULL) {
         apr_thread_cond_wait(r->fetched, r->mutex);
+    }
     if (r->current) {
         r->current->refs++;
         ks = r->current->ks;
@@ -291,27 +297,30 @@ const todo_keys_t *todo_jwksurl_acquire(todo_jwksurl_t *r,
         *err = r->last_error ? r->last_error : "JWKS not loaded yet";
     }
     apr_thread_mutex_unlock(r->mutex);
-    if (dead)
+    if (dead) {
         apr_pool_destroy(dead->pool);
+    }
     return ks;
 }
 
-void todo_jwksurl_release(todo_jwksurl_t *r,
-                              const todo_keys_t *ks)
+void todo_jwksurl_release(todo_jwksurl_t *r, const todo_keys_t *ks)
 {
     jwks_set_t *s, *dead = NULL;
 
-    if (ks == NULL)
+    if (ks == NULL) {
         return;
+    }
     apr_thread_mutex_lock(r->mutex);
-    for (s = r->sets; s; s = s->next)
+    for (s = r->sets; s; s = s->next) {
         if (s->ks == ks) {
             dead = unref(r, s);
             break;
         }
+    }
     apr_thread_mutex_unlock(r->mutex);
-    if (dead)
+    if (dead) {
         apr_pool_destroy(dead->pool);
+    }
 }
 
 unsigned todo_jwksurl_fetches(const todo_jwksurl_t *r)
@@ -331,8 +340,9 @@ unsigned todo_jwksurl_sets(const todo_jwksurl_t *r)
     unsigned n = 0;
 
     apr_thread_mutex_lock(r->mutex);
-    for (s = r->sets; s; s = s->next)
+    for (s = r->sets; s; s = s->next) {
         n++;
+    }
     apr_thread_mutex_unlock(r->mutex);
     return n;
 }

@@ -14,8 +14,8 @@ typedef struct todo_jwksurl todo_jwksurl_t;
  * fetched here.  interval: least time between two fetches; timeout: bound
  * on one fetch. */
 todo_jwksurl_t *todo_jwksurl_make(apr_pool_t *p, const char *url,
-                                          apr_interval_time_t interval,
-                                          apr_interval_time_t timeout);
+                                  apr_interval_time_t interval,
+                                  apr_interval_time_t timeout);
 
 /* The current key set, fetched on first use (and again once it is older
  * than max(interval, 1 hour)).  Every failed fetch is
@@ -25,11 +25,9 @@ todo_jwksurl_t *todo_jwksurl_make(apr_pool_t *p, const char *url,
  * `interval` ago.  The caller holds a reference on the returned set and
  * must give it back with todo_jwksurl_release().  NULL (with *err) when
  * no set could ever be loaded. */
-const todo_keys_t *todo_jwksurl_acquire(todo_jwksurl_t *r,
-                                                  int refresh,
-                                                  const char **err);
-void todo_jwksurl_release(todo_jwksurl_t *r,
-                              const todo_keys_t *ks);
+const todo_keys_t *todo_jwksurl_acquire(todo_jwksurl_t *r, int refresh,
+                                        const char **err);
+void todo_jwksurl_release(todo_jwksurl_t *r, const todo_keys_t *ks);
 
 /* For tests and diagnostics: how many fetches were attempted. */
 unsigned todo_jwksurl_fetches(const todo_jwksurl_t *r);

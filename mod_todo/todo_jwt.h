@@ -22,25 +22,25 @@
 /* Upper bound on the user claim value, in bytes. */
 #define TODO_JWT_MAX_USER 255
 typedef struct {
-    unsigned algs;             /* TODO_ALG_BIT() mask of allowed algorithms */
-    const char *issuer;        /* NULL: "iss" is not checked */
-    const char *audience;      /* NULL: "aud" is not checked */
-    apr_int64_t leeway;        /* seconds, for exp/nbf/iat */
-    const char *user_claim;    /* e.g. "sub" */
+    unsigned algs;          /* TODO_ALG_BIT() mask of allowed algorithms */
+    const char *issuer;     /* NULL: "iss" is not checked */
+    const char *audience;   /* NULL: "aud" is not checked */
+    apr_int64_t leeway;     /* seconds, for exp/nbf/iat */
+    const char *user_claim; /* e.g. "sub" */
 } todo_jwt_policy_t;
 
 typedef enum {
     TODO_JWT_OK = 0,
-    TODO_JWT_INVALID,          /* reject; *reason says why */
-    TODO_JWT_UNKNOWN_KID       /* no key carries the token's kid: a caller
+    TODO_JWT_INVALID,    /* reject; *reason says why */
+    TODO_JWT_UNKNOWN_KID /* no key carries the token's kid: a caller
                                   with a JWKS URL may refetch and retry */
 } todo_jwt_status_e;
 
 typedef struct {
-    const char *user;          /* the user claim, allocated in the pool */
-    apr_int64_t exp;           /* seconds since the epoch */
+    const char *user; /* the user claim, allocated in the pool */
+    apr_int64_t exp;  /* seconds since the epoch */
     todo_alg_e alg;
-    const char *kid;           /* NULL when the header has none */
+    const char *kid; /* NULL when the header has none */
 } todo_jwt_result_t;
 
 /* Verify a compact JWS.  keysets is an array of nsets sets searched in
@@ -53,9 +53,8 @@ typedef struct {
 todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
                                   apr_size_t len,
                                   const todo_jwt_policy_t *policy,
-                                  const todo_keys_t *const *keysets,
-                                  int nsets, apr_int64_t now,
-                                  todo_jwt_result_t *out,
+                                  const todo_keys_t *const *keysets, int nsets,
+                                  apr_int64_t now, todo_jwt_result_t *out,
                                   const char **reason);
 
 /* Whether a failure with this reason (from todo_jwt_verify) could be for

@@ -13,9 +13,15 @@
 #include <openssl/evp.h>
 
 typedef enum {
-    TODO_ALG_HS256 = 0, TODO_ALG_HS384, TODO_ALG_HS512,
-    TODO_ALG_RS256, TODO_ALG_RS384, TODO_ALG_RS512,
-    TODO_ALG_ES256, TODO_ALG_ES384, TODO_ALG_ES512,
+    TODO_ALG_HS256 = 0,
+    TODO_ALG_HS384,
+    TODO_ALG_HS512,
+    TODO_ALG_RS256,
+    TODO_ALG_RS384,
+    TODO_ALG_RS512,
+    TODO_ALG_ES256,
+    TODO_ALG_ES384,
+    TODO_ALG_ES512,
     TODO_ALG_EDDSA,
     TODO_ALG_COUNT
 } todo_alg_e;
@@ -33,9 +39,9 @@ typedef struct todo_keys todo_keys_t;
 
 /* One key of a set, as the verifier reads it. */
 typedef struct {
-    unsigned algs;              /* TODO_ALG_BIT mask this key may verify */
-    const char *kid;            /* NULL: the key matches any token kid */
-    EVP_PKEY *pkey;             /* RSA, EC or Ed25519; NULL for a secret */
+    unsigned algs;   /* TODO_ALG_BIT mask this key may verify */
+    const char *kid; /* NULL: the key matches any token kid */
+    EVP_PKEY *pkey;  /* RSA, EC or Ed25519; NULL for a secret */
     const unsigned char *secret;
     apr_size_t secret_len;
 } todo_key_t;
@@ -53,16 +59,15 @@ int todo_keys_kid_valid(const char *kid, apr_size_t len);
  * (matches any kid).  Each add function returns NULL on success or a
  * one-line reason. */
 #define TODO_KEYS_MIN_SECRET 32
-const char *todo_keys_add_secret(todo_keys_t *ks,
-                                 const unsigned char *secret,
+const char *todo_keys_add_secret(todo_keys_t *ks, const unsigned char *secret,
                                  apr_size_t len, const char *kid);
 
 /* A PEM public key (SubjectPublicKeyInfo "PUBLIC KEY", or "RSA PUBLIC
  * KEY"): RSA (>= 2048 bits, passing OpenSSL's public key check: odd
  * e > 1, sound modulus), EC P-256/P-384/P-521 (a point of its curve), or
  * Ed25519.  JWKS keys are held to the same rules. */
-const char *todo_keys_add_pem(todo_keys_t *ks, const char *pem,
-                              apr_size_t len, const char *kid);
+const char *todo_keys_add_pem(todo_keys_t *ks, const char *pem, apr_size_t len,
+                              const char *kid);
 
 /* Every usable key of a JWKS document ({"keys":[...]}): kty RSA, EC
  * (P-256/384/521) and OKP (Ed25519); keys with "use" other than "sig", or

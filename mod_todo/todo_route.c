@@ -182,3 +182,9 @@ void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
     out->allow = allow[out->route];
     out->needs_user = needs_user(out->op);
 }
+
+const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
+                                 const char *id)
+{
+    return apr_pstrcat(p, prefix, "/v1/tasks/", id, NULL);
+}

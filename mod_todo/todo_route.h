@@ -20,38 +20,38 @@
 #include <apr_pools.h>
 
 typedef enum {
-    TODO_ROUTE_NONE = 0,       /* unknown path: 404 */
+    TODO_ROUTE_NONE = 0, /* unknown path: 404 */
     TODO_ROUTE_HEALTH,
     TODO_ROUTE_OPENAPI,
-    TODO_ROUTE_TASKS,          /* .../tasks */
-    TODO_ROUTE_TASK,           /* .../tasks/{id} */
-    TODO_ROUTE_TASK_COMPLETE,  /* .../tasks/{id}/complete */
+    TODO_ROUTE_TASKS,         /* .../tasks */
+    TODO_ROUTE_TASK,          /* .../tasks/{id} */
+    TODO_ROUTE_TASK_COMPLETE, /* .../tasks/{id}/complete */
     TODO_ROUTE_COUNT
 } todo_route_e;
 
 /* What the handler does with a request: one per route and method. */
 typedef enum {
-    TODO_OP_NOT_FOUND = 0,     /* no such route: 404 */
-    TODO_OP_NOT_ALLOWED,       /* the route exists, not this method: 405 */
-    TODO_OP_OPTIONS,           /* OPTIONS, a CORS preflight or not */
+    TODO_OP_NOT_FOUND = 0, /* no such route: 404 */
+    TODO_OP_NOT_ALLOWED,   /* the route exists, not this method: 405 */
+    TODO_OP_OPTIONS,       /* OPTIONS, a CORS preflight or not */
     TODO_OP_HEALTH,
     TODO_OP_OPENAPI,
-    TODO_OP_LIST,              /* GET/HEAD .../tasks */
-    TODO_OP_CREATE,            /* POST .../tasks */
-    TODO_OP_GET,               /* GET/HEAD .../tasks/{id} */
-    TODO_OP_REPLACE,           /* PUT .../tasks/{id} */
-    TODO_OP_PATCH,             /* PATCH .../tasks/{id} */
-    TODO_OP_COMPLETE,          /* PATCH .../tasks/{id}/complete */
-    TODO_OP_DELETE             /* DELETE .../tasks/{id} */
+    TODO_OP_LIST,     /* GET/HEAD .../tasks */
+    TODO_OP_CREATE,   /* POST .../tasks */
+    TODO_OP_GET,      /* GET/HEAD .../tasks/{id} */
+    TODO_OP_REPLACE,  /* PUT .../tasks/{id} */
+    TODO_OP_PATCH,    /* PATCH .../tasks/{id} */
+    TODO_OP_COMPLETE, /* PATCH .../tasks/{id}/complete */
+    TODO_OP_DELETE    /* DELETE .../tasks/{id} */
 } todo_op_e;
 
 typedef struct {
     todo_route_e route;
     todo_op_e op;
-    const char *user;          /* the {user} segment, or NULL */
-    const char *task_id;       /* the {id} segment (not yet validated) */
-    const char *allow;         /* the route's Allow header; "" for none */
-    int needs_user;            /* 1: only for an authenticated user */
+    const char *user;    /* the {user} segment, or NULL */
+    const char *task_id; /* the {id} segment (not yet validated) */
+    const char *allow;   /* the route's Allow header; "" for none */
+    int needs_user;      /* 1: only for an authenticated user */
 } todo_route_t;
 
 /* The part of uri under the location prefix (e.g. "/v1/tasks" for
@@ -64,5 +64,10 @@ const char *todo_route_rel(const char *prefix, const char *uri);
  * upper case).  Segments are copied into p. */
 void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
                         todo_route_t *out);
+
+/* The canonical path of task id under prefix ("/api/v1/tasks/<id>"), in
+ * p: the Location of a created task. */
+const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
+                                 const char *id);
 
 #endif

@@ -62,7 +62,7 @@ static apr_size_t utf8_decode(const unsigned char *s, apr_size_t n,
         *cp = c;
         return 1;
     }
-    if (c < 0xC2) {              /* stray continuation or overlong C0/C1 */
+    if (c < 0xC2) { /* stray continuation or overlong C0/C1 */
         return 0;
     }
     if (c < 0xE0) {
@@ -73,20 +73,20 @@ static apr_size_t utf8_decode(const unsigned char *s, apr_size_t n,
         len = 3;
         v = c & 0x0F;
         if (c == 0xE0) {
-            lo = 0xA0;           /* overlong below U+0800 */
+            lo = 0xA0; /* overlong below U+0800 */
         }
         else if (c == 0xED) {
-            hi = 0x9F;           /* U+D800-DFFF surrogates */
+            hi = 0x9F; /* U+D800-DFFF surrogates */
         }
     }
     else if (c < 0xF5) {
         len = 4;
         v = c & 0x07;
         if (c == 0xF0) {
-            lo = 0x90;           /* overlong below U+10000 */
+            lo = 0x90; /* overlong below U+10000 */
         }
         else if (c == 0xF4) {
-            hi = 0x8F;           /* above U+10FFFF */
+            hi = 0x8F; /* above U+10FFFF */
         }
     }
     else {
@@ -115,7 +115,7 @@ long todo_text_utf8_length(const char *s, apr_size_t n)
         apr_uint32_t cp;
         apr_size_t k;
 
-        if (u[i] < 0x80) {       /* the common case: no decoding needed */
+        if (u[i] < 0x80) { /* the common case: no decoding needed */
             i++;
             count++;
             continue;
@@ -133,8 +133,15 @@ long todo_text_utf8_length(const char *s, apr_size_t n)
 static int is_white_space(apr_uint32_t cp)
 {
     switch (cp) {
-    case 0x0020: case 0x0085: case 0x00A0: case 0x1680:
-    case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x0020:
+    case 0x0085:
+    case 0x00A0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return 1;
     }
     return (cp >= 0x0009 && cp <= 0x000D) || (cp >= 0x2000 && cp <= 0x200A);

@@ -13,7 +13,8 @@ static int is_leap(int y)
 
 static int days_in_month(int y, int m)
 {
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int days[12] = { 31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31 };
 
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
@@ -61,9 +62,9 @@ static void put_digits(char *out, long v, int n)
 /* The fields of an RFC 3339 date-time, as written. */
 typedef struct {
     int year, mon, day, hour, min, sec;
-    const char *frac;          /* the fraction's digits, or NULL */
+    const char *frac; /* the fraction's digits, or NULL */
     int frac_len;
-    int offset;                /* minutes east of UTC */
+    int offset; /* minutes east of UTC */
 } rfc3339_t;
 
 /* Scan the time-offset at z into *offset; returns its end or NULL. */
@@ -79,8 +80,8 @@ static const char *scan_offset(const char *z, int *offset)
         return NULL;
     }
     oh = digits(z + 1, 2);
-    if (oh < 0 || oh > 23 || z[3] != ':'
-        || (om = digits(z + 4, 2)) < 0 || om > 59) {
+    if (oh < 0 || oh > 23 || z[3] != ':' || (om = digits(z + 4, 2)) < 0
+        || om > 59) {
         return NULL;
     }
     *offset = (*z == '-' ? -1 : 1) * (oh * 60 + om);
@@ -98,10 +99,10 @@ static const char *rfc3339_scan(const char *s, rfc3339_t *t)
     if (t->year < 1 || s[4] != '-' || (t->mon = digits(s + 5, 2)) < 1
         || t->mon > 12 || s[7] != '-' || (t->day = digits(s + 8, 2)) < 1
         || t->day > days_in_month(t->year, t->mon)
-        || (s[10] != 'T' && s[10] != 't')
-        || (t->hour = digits(s + 11, 2)) < 0 || t->hour > 23 || s[13] != ':'
-        || (t->min = digits(s + 14, 2)) < 0 || t->min > 59 || s[16] != ':'
-        || (t->sec = digits(s + 17, 2)) < 0 || t->sec > 60) {
+        || (s[10] != 'T' && s[10] != 't') || (t->hour = digits(s + 11, 2)) < 0
+        || t->hour > 23 || s[13] != ':' || (t->min = digits(s + 14, 2)) < 0
+        || t->min > 59 || s[16] != ':' || (t->sec = digits(s + 17, 2)) < 0
+        || t->sec > 60) {
         return NULL;
     }
     z = s + 19;
@@ -138,7 +139,7 @@ static apr_int64_t days_from_civil(int y, int m, int d)
 static int frac_rounds_up(const rfc3339_t *t)
 {
     return t->frac_len > 6 && !strncmp(t->frac, "999999", 6)
-        && t->frac[6] >= '5';
+           && t->frac[6] >= '5';
 }
 
 /* Write "YYYY-MM-DDTHH:MM:SS" (19 characters, no NUL) for secs since the
@@ -198,8 +199,8 @@ int todo_time_rfc3339_parse(apr_pool_t *p, const char *s,
      * and renders years outside 0001-9999 in a form RFC 3339 has not: so
      * we convert, and refuse what could not be written back.  A leap
      * second (:60) becomes the next minute's first, as in PostgreSQL. */
-    secs = days_from_civil(t.year, t.mon, t.day) * 86400
-         + t.hour * 3600 + t.min * 60 + t.sec - (apr_int64_t)t.offset * 60;
+    secs = days_from_civil(t.year, t.mon, t.day) * 86400 + t.hour * 3600
+           + t.min * 60 + t.sec - (apr_int64_t)t.offset * 60;
     if (secs < first || secs >= end
         || (secs == end - 1 && frac_rounds_up(&t))) {
         return -1;
@@ -263,10 +264,9 @@ int todo_time_from_pg(const char *pg, char *out)
     if (pg == NULL || (year = digits(pg, 4)) < 1 || pg[4] != '-'
         || (mon = digits(pg + 5, 2)) < 1 || mon > 12 || pg[7] != '-'
         || (day = digits(pg + 8, 2)) < 1 || day > days_in_month(year, mon)
-        || pg[10] != ' '
-        || (hour = digits(pg + 11, 2)) < 0 || hour > 23 || pg[13] != ':'
-        || (min = digits(pg + 14, 2)) < 0 || min > 59 || pg[16] != ':'
-        || (sec = digits(pg + 17, 2)) < 0 || sec > 59) {
+        || pg[10] != ' ' || (hour = digits(pg + 11, 2)) < 0 || hour > 23
+        || pg[13] != ':' || (min = digits(pg + 14, 2)) < 0 || min > 59
+        || pg[16] != ':' || (sec = digits(pg + 17, 2)) < 0 || sec > 59) {
         return -1;
     }
     memcpy(out, "0000-00-00T00:00:00.000000Z", TODO_TIME_LEN);
@@ -275,7 +275,7 @@ int todo_time_from_pg(const char *pg, char *out)
         return -1;
     }
     if (*end != '\0') {
-        return -1;             /* " BC", a time zone, a longer year... */
+        return -1; /* " BC", a time zone, a longer year... */
     }
     memcpy(out, pg, 10);
     memcpy(out + 11, pg + 11, 8);

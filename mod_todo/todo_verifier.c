@@ -15,8 +15,8 @@
 
 struct todo_verifier {
     todo_jwt_policy_t policy;
-    const todo_keys_t *keys;       /* static keys, may be NULL */
-    todo_jwksurl_t *remote;        /* JWKS URL, may be NULL */
+    const todo_keys_t *keys; /* static keys, may be NULL */
+    todo_jwksurl_t *remote;  /* JWKS URL, may be NULL */
     todo_tokcache_t *cache;
 };
 
@@ -44,14 +44,16 @@ static const char *check_keys(apr_pool_t *p, const todo_verifier_conf_t *c)
             continue;
         }
         if (c->jwks_url && asymmetric(alg)) {
-            continue;              /* keys arrive with the JWKS */
+            continue; /* keys arrive with the JWKS */
         }
-        return apr_psprintf(p, "TodoJWTAlgorithms: %s is allowed but no "
+        return apr_psprintf(p,
+                            "TodoJWTAlgorithms: %s is allowed but no "
                             "%s key is configured%s",
                             todo_keys_alg_name(alg), todo_keys_alg_name(alg),
-                            asymmetric(alg) ? " (TodoJWTPublicKeyFile, "
-                            "TodoJWKSFile or TodoJWKSURL)"
-                            : " (TodoJWTSecret or TodoJWTSecretFile)");
+                            asymmetric(alg)
+                                ? " (TodoJWTPublicKeyFile, "
+                                  "TodoJWKSFile or TodoJWKSURL)"
+                                : " (TodoJWTSecret or TodoJWTSecretFile)");
     }
     return NULL;
 }
@@ -73,8 +75,8 @@ const char *todo_verifier_make(apr_pool_t *p, const todo_verifier_conf_t *c,
     v->policy.user_claim = c->user_claim;
     v->keys = c->keys;
     if (c->jwks_url) {
-        v->remote = todo_jwksurl_make(p, c->jwks_url, c->jwks_refresh,
-                                      JWKS_TIMEOUT);
+        v->remote =
+            todo_jwksurl_make(p, c->jwks_url, c->jwks_refresh, JWKS_TIMEOUT);
         if (!v->remote) {
             return "TodoJWKSURL: cannot set up the JWKS cache";
         }
@@ -88,9 +90,8 @@ const char *todo_verifier_make(apr_pool_t *p, const todo_verifier_conf_t *c,
  * a token naming an unknown kid makes us refetch the JWKS (rate-limited)
  * and try once more. */
 static todo_verify_e verify(todo_verifier_t *v, apr_pool_t *p,
-                            const char *token, apr_size_t len,
-                            apr_int64_t now, todo_jwt_result_t *res,
-                            const char **reason)
+                            const char *token, apr_size_t len, apr_int64_t now,
+                            todo_jwt_result_t *res, const char **reason)
 {
     const todo_keys_t *sets[2] = { v->keys, NULL };
     todo_jwt_status_e st;
@@ -99,8 +100,7 @@ static todo_verify_e verify(todo_verifier_t *v, apr_pool_t *p,
     if (v->remote) {
         sets[1] = todo_jwksurl_acquire(v->remote, 0, &err);
     }
-    st = todo_jwt_verify(p, token, len, &v->policy, sets, 2, now, res,
-                         reason);
+    st = todo_jwt_verify(p, token, len, &v->policy, sets, 2, now, res, reason);
     if (v->remote && st == TODO_JWT_UNKNOWN_KID) {
         todo_jwksurl_release(v->remote, sets[1]);
         sets[1] = todo_jwksurl_acquire(v->remote, 1, &err);

@@ -14,13 +14,13 @@
 /* What a location configured; every field already has its value (the
  * configuration applied its defaults). */
 typedef struct {
-    unsigned algs;                 /* TODO_ALG_BIT mask */
-    const todo_keys_t *keys;       /* static keys; NULL: none */
-    const char *jwks_url;          /* NULL: none */
+    unsigned algs;           /* TODO_ALG_BIT mask */
+    const todo_keys_t *keys; /* static keys; NULL: none */
+    const char *jwks_url;    /* NULL: none */
     apr_interval_time_t jwks_refresh;
-    const char *issuer;            /* NULL: not checked */
-    const char *audience;          /* NULL: not checked */
-    int leeway;                    /* seconds */
+    const char *issuer;   /* NULL: not checked */
+    const char *audience; /* NULL: not checked */
+    int leeway;           /* seconds */
     const char *user_claim;
 } todo_verifier_conf_t;
 
@@ -35,18 +35,18 @@ const char *todo_verifier_make(apr_pool_t *p, const todo_verifier_conf_t *c,
 
 typedef enum {
     TODO_VERIFY_OK = 0,
-    TODO_VERIFY_INVALID,           /* the client's fault: 401 */
-    TODO_VERIFY_UNAVAILABLE        /* ours: the JWKS never loaded, and the
+    TODO_VERIFY_INVALID,    /* the client's fault: 401 */
+    TODO_VERIFY_UNAVAILABLE /* ours: the JWKS never loaded, and the
                                     * token may need one of its keys: 503 */
 } todo_verify_e;
 
 typedef struct {
-    const char *user;              /* on TODO_VERIFY_OK, in the pool */
-    int cached;                    /* 1: answered from the token cache */
-    const char *reason;            /* why not: fit for a 401 and a log line,
+    const char *user;   /* on TODO_VERIFY_OK, in the pool */
+    int cached;         /* 1: answered from the token cache */
+    const char *reason; /* why not: fit for a 401 and a log line,
                                     * never the token or key material */
-    todo_alg_e alg;                /* when the signature was checked */
-    const char *kid;               /* NULL when the header had none */
+    todo_alg_e alg;     /* when the signature was checked */
+    const char *kid;    /* NULL when the header had none */
 } todo_verify_result_t;
 
 /* Verify token (len bytes) at time now (seconds).  A token naming a kid
@@ -54,7 +54,6 @@ typedef struct {
  * that is how a key rotation reaches us. */
 todo_verify_e todo_verifier_check(todo_verifier_t *v, apr_pool_t *p,
                                   const char *token, apr_size_t len,
-                                  apr_int64_t now,
-                                  todo_verify_result_t *out);
+                                  apr_int64_t now, todo_verify_result_t *out);
 
 #endif

@@ -1,7 +1,7 @@
-# Every task route of SPEC section 3 in every path shape: the canonical
+# Every task route of docs/api.md §3 in every path shape: the canonical
 # /api/v1/tasks, the /api/tasks alias and the user-scoped /api/{user}/tasks
 # and /api/v1/{user}/tasks; versions and ETags, conditional requests
-# (If-None-Match, If-Match), OPTIONS and 405, and CORS (SPEC section 7).
+# (If-None-Match, If-Match), OPTIONS and 405, and CORS (docs/api.md §7).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test;

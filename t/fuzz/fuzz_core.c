@@ -31,13 +31,13 @@
 #include "todo_time.h"
 #include "todo_etag.h"
 
-#define CHECK(c)                                                         \
-    do {                                                                 \
-        if (!(c)) {                                                      \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c,         \
-                    __FILE__, __LINE__);                                 \
-            abort();                                                     \
-        }                                                                \
+#define CHECK(c)                                                           \
+    do {                                                                   \
+        if (!(c)) {                                                        \
+            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, \
+                    __LINE__);                                             \
+            abort();                                                       \
+        }                                                                  \
     } while (0)
 
 #define ALL_ALGS ((1u << TODO_ALG_COUNT) - 1)
@@ -62,9 +62,8 @@ static void finish(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static const char *const pems[] = {
-        "rsa2048.pub.pem", "ecp256.pub.pem", "ed25519.pub.pem"
-    };
+    static const char *const pems[] = { "rsa2048.pub.pem", "ecp256.pub.pem",
+                                        "ed25519.pub.pem" };
     apr_size_t n;
     const char *err;
     char *text;
@@ -77,15 +76,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(finish);
     json_object_seed(1);
     hmac_keys = todo_keys_make(root);
-    CHECK(!todo_keys_add_secret(hmac_keys, secret, sizeof secret - 1,
-                                      NULL));
+    CHECK(!todo_keys_add_secret(hmac_keys, secret, sizeof secret - 1, NULL));
     public_keys = todo_keys_make(root);
     for (i = 0; i < sizeof pems / sizeof pems[0]; i++) {
-        text = todo_test_slurp(root, apr_pstrcat(root, "keys/", pems[i], NULL), &n);
+        text = todo_test_slurp(root, apr_pstrcat(root, "keys/", pems[i], NULL),
+                               &n);
         err = todo_keys_add_pem(public_keys, text, n, NULL);
         CHECK(!err);
     }
-    text = todo_test_slurp(root, apr_pstrcat(root, "keys/", "jwks.json", NULL), &n);
+    text = todo_test_slurp(root, apr_pstrcat(root, "keys/", "jwks.json", NULL),
+                           &n);
     CHECK(!todo_keys_add_jwks(public_keys, text, n, NULL));
     return 0;
 }
@@ -195,9 +195,9 @@ static void fuzz_query(apr_pool_t *p, const unsigned char *d, size_t n)
 
 static void fuzz_route(apr_pool_t *p, const unsigned char *d, size_t n)
 {
-    static const char *const methods[] = {
-        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"
-    };
+    static const char *const methods[] = { "GET",     "HEAD",  "POST",
+                                           "PUT",     "PATCH", "DELETE",
+                                           "OPTIONS", "TRACE" };
     const char *path = cstr(p, d, n);
     todo_route_t r;
 
@@ -357,11 +357,11 @@ static void fuzz_json_string(apr_pool_t *p, const unsigned char *d, size_t n)
 
 int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n)
 {
-    static void (*const targets[])(apr_pool_t *, const unsigned char *,
-                                   size_t) = {
-        fuzz_task, fuzz_query, fuzz_route, fuzz_time, fuzz_headers,
-        fuzz_jwt_signed, fuzz_jwt_raw, fuzz_keys, fuzz_json_string
-    };
+    static void (*const targets[])(
+        apr_pool_t *, const unsigned char *,
+        size_t) = { fuzz_task,    fuzz_query,   fuzz_route,
+                    fuzz_time,    fuzz_headers, fuzz_jwt_signed,
+                    fuzz_jwt_raw, fuzz_keys,    fuzz_json_string };
     const unsigned count = sizeof targets / sizeof targets[0];
     unsigned t;
     apr_pool_t *p;

@@ -10,8 +10,12 @@ static void test_vectors(void **state)
 {
     /* RFC 4648 section 10, padding removed. */
     static const char *const vec[][2] = {
-        { "", "" },           { "f", "Zg" },        { "fo", "Zm8" },
-        { "foo", "Zm9v" },    { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
+        { "", "" },
+        { "f", "Zg" },
+        { "fo", "Zm8" },
+        { "foo", "Zm9v" },
+        { "foob", "Zm9vYg" },
+        { "fooba", "Zm9vYmE" },
         { "foobar", "Zm9vYmFy" },
     };
     apr_pool_t *p = *state;
@@ -22,8 +26,8 @@ static void test_vectors(void **state)
 
         assert_string_equal(todo_b64_encode(p, vec[i][0], strlen(vec[i][0])),
                             vec[i][1]);
-        assert_int_equal(todo_b64_decode(p, vec[i][1], strlen(vec[i][1]),
-                                         &b), 0);
+        assert_int_equal(todo_b64_decode(p, vec[i][1], strlen(vec[i][1]), &b),
+                         0);
         assert_int_equal(b.len, strlen(vec[i][0]));
         assert_memory_equal(b.data, vec[i][0], b.len);
     }
@@ -47,12 +51,12 @@ static void test_strict(void **state)
     apr_pool_t *p = *state;
     todo_bytes_t b;
 
-    assert_int_equal(todo_b64_decode(p, "Zg==", 4, &b), -1);  /* padding */
-    assert_int_equal(todo_b64_decode(p, "Z", 1, &b), -1);     /* 6 bits */
-    assert_int_equal(todo_b64_decode(p, "Zh", 2, &b), -1);    /* not zero */
+    assert_int_equal(todo_b64_decode(p, "Zg==", 4, &b), -1); /* padding */
+    assert_int_equal(todo_b64_decode(p, "Z", 1, &b), -1);    /* 6 bits */
+    assert_int_equal(todo_b64_decode(p, "Zh", 2, &b), -1);   /* not zero */
     assert_int_equal(todo_b64_decode(p, "Zm8", 3, &b), 0);   /* "fo" */
     assert_int_equal(todo_b64_decode(p, "Zm9", 3, &b), -1);  /* not zero */
-    assert_int_equal(todo_b64_decode(p, "Zm9 ", 4, &b), -1);  /* blank */
+    assert_int_equal(todo_b64_decode(p, "Zm9 ", 4, &b), -1); /* blank */
 }
 
 static void test_round_trip(void **state)

@@ -9,7 +9,6 @@
 #include "todo_test.h"
 #include "todo_buf.h"
 
-
 /* The reference: RFC 8259 escaping, one byte at a time. */
 static char *reference(const unsigned char *s, size_t n)
 {
@@ -21,13 +20,27 @@ static char *reference(const unsigned char *s, size_t n)
         unsigned char c = s[i];
 
         switch (c) {
-        case '"': o += sprintf(o, "\\\""); break;
-        case '\\': o += sprintf(o, "\\\\"); break;
-        case '\n': o += sprintf(o, "\\n"); break;
-        case '\r': o += sprintf(o, "\\r"); break;
-        case '\t': o += sprintf(o, "\\t"); break;
-        case '\b': o += sprintf(o, "\\b"); break;
-        case '\f': o += sprintf(o, "\\f"); break;
+        case '"':
+            o += sprintf(o, "\\\"");
+            break;
+        case '\\':
+            o += sprintf(o, "\\\\");
+            break;
+        case '\n':
+            o += sprintf(o, "\\n");
+            break;
+        case '\r':
+            o += sprintf(o, "\\r");
+            break;
+        case '\t':
+            o += sprintf(o, "\\t");
+            break;
+        case '\b':
+            o += sprintf(o, "\\b");
+            break;
+        case '\f':
+            o += sprintf(o, "\\f");
+            break;
         default:
             if (c < 0x20) {
                 o += sprintf(o, "\\u%04x", c);
@@ -58,8 +71,8 @@ static void check(const unsigned char *s, size_t n)
 static void test_escape_positions(void **state)
 {
     static const unsigned char special[] = {
-        '"', '\\', '\n', '\r', '\t', '\b', '\f', 0x01, 0x1f, 0x7f, 0x80,
-        0xc3, 0xe9, 0xff, ' ', '/', 0x20, 0x21, 0x5b, 0x5d, 0x00
+        '"',  '\\', '\n', '\r', '\t', '\b', '\f', 0x01, 0x1f, 0x7f, 0x80,
+        0xc3, 0xe9, 0xff, ' ',  '/',  0x20, 0x21, 0x5b, 0x5d, 0x00
     };
     unsigned char s[40];
     size_t len, pos, k;
@@ -90,9 +103,9 @@ static void test_escape_random(void **state)
         for (i = 0; i < n; i++) {
             /* Mostly printable, some specials, some high bytes. */
             int r = rand() % 10;
-            s[i] = r < 7 ? (unsigned char)(0x20 + rand() % 95)
-                 : r < 9 ? (unsigned char)(rand() % 0x20)
-                 : (unsigned char)(0x80 + rand() % 0x80);
+            s[i] = r < 7   ? (unsigned char)(0x20 + rand() % 95)
+                   : r < 9 ? (unsigned char)(rand() % 0x20)
+                           : (unsigned char)(0x80 + rand() % 0x80);
         }
         check(s, n);
     }
@@ -106,7 +119,8 @@ static void test_escape_utf8_untouched(void **state)
     (void)state;
     todo_buf_init(&b, todo_test_pool, 8);
     todo_buf_json_string(&b, s);
-    assert_string_equal(todo_buf_cstr(&b),
+    assert_string_equal(
+        todo_buf_cstr(&b),
         "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe3\x80\x80\"");
 }
 

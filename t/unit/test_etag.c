@@ -44,12 +44,12 @@ static void test_if_none_match(void **state)
     assert_true(todo_etag_none_match("\"a,b\", \"3\"", 3));
     assert_false(todo_etag_none_match("\"1\", \"2\"", 3));
     assert_false(todo_etag_none_match("\"03\"", 3));
-    assert_false(todo_etag_none_match("3", 3));           /* unquoted */
-    assert_false(todo_etag_none_match("w/\"3\"", 3));     /* W is upper-case */
-    assert_false(todo_etag_none_match("\"3", 3));         /* unterminated */
+    assert_false(todo_etag_none_match("3", 3));       /* unquoted */
+    assert_false(todo_etag_none_match("w/\"3\"", 3)); /* W is upper-case */
+    assert_false(todo_etag_none_match("\"3", 3));     /* unterminated */
     assert_false(todo_etag_none_match("\"3\"x", 3));
-    assert_true(todo_etag_none_match("\"9223372036854775807\"",
-                                        APR_INT64_MAX));
+    assert_true(
+        todo_etag_none_match("\"9223372036854775807\"", APR_INT64_MAX));
 }
 
 static void assert_if_match(apr_pool_t *p, const char *header,
@@ -79,7 +79,7 @@ static void test_if_match_versions(void **state)
     assert_if_match(p, NULL, NULL);
     assert_if_match(p, "*", NULL);
     assert_if_match(p, " * ", NULL);
-    assert_if_match(p, "\"1\", *", NULL);          /* "*" even in a list */
+    assert_if_match(p, "\"1\", *", NULL); /* "*" even in a list */
     assert_if_match(p, "*, W/\"1\"", NULL);
     assert_if_match(p, "\"3\"", "{3}");
     assert_if_match(p, "\"3\", \"4\"", "{3,4}");

@@ -35,8 +35,8 @@
 #define TIMEOUT apr_time_from_sec(5)
 
 static EVP_PKEY *ed_priv;
-static const char *jwks_v1;        /* t/data/keys/jwks.json */
-static const char *jwks_v2;        /* the same keys, Ed25519 under kid ed-2 */
+static const char *jwks_v1; /* t/data/keys/jwks.json */
+static const char *jwks_v2; /* the same keys, Ed25519 under kid ed-2 */
 
 /* ------------------------------------------------------------ server */
 
@@ -44,10 +44,10 @@ typedef struct {
     apr_socket_t *listener;
     apr_port_t port;
     apr_thread_t *thread;
-    apr_thread_mutex_t *mutex;      /* guards the fields below */
-    int status;                     /* answer to /jwks */
-    const char *body;               /* copied by the server thread */
-    apr_interval_time_t delay;      /* before answering /jwks */
+    apr_thread_mutex_t *mutex; /* guards the fields below */
+    int status;                /* answer to /jwks */
+    const char *body;          /* copied by the server thread */
+    apr_interval_time_t delay; /* before answering /jwks */
     unsigned jwks_requests;
     int stop;
 } server_t;
@@ -91,15 +91,18 @@ static const char *server_read_path(apr_pool_t *p, apr_socket_t *s)
     while (have < sizeof(buf) - 1) {
         apr_size_t n = sizeof(buf) - 1 - have;
 
-        if (apr_socket_recv(s, buf + have, &n) != APR_SUCCESS || n == 0)
+        if (apr_socket_recv(s, buf + have, &n) != APR_SUCCESS || n == 0) {
             return NULL;
+        }
         have += n;
         buf[have] = '\0';
-        if (strstr(buf, "\r\n\r\n"))
+        if (strstr(buf, "\r\n\r\n")) {
             break;
+        }
     }
-    if (strncmp(buf, "GET ", 4) != 0 || (sp = strchr(buf + 4, ' ')) == NULL)
+    if (strncmp(buf, "GET ", 4) != 0 || (sp = strchr(buf + 4, ' ')) == NULL) {
         return NULL;
+    }
     end = sp;
     return apr_pstrmemdup(p, buf + 4, (apr_size_t)(end - buf - 4));
 }
@@ -107,17 +110,21 @@ static const char *server_read_path(apr_pool_t *p, apr_socket_t *s)
 static void server_send(apr_socket_t *s, apr_pool_t *p, int status,
                         const char *extra, const char *body, apr_size_t len)
 {
-    const char *head = apr_psprintf(p, "HTTP/1.0 %d X\r\nContent-Type: "
-                                    "application/json\r\nContent-Length: %"
-                                    APR_SIZE_T_FMT "\r\n%sConnection: close"
-                                    "\r\n\r\n", status, len, extra);
+    const char *head =
+        apr_psprintf(p,
+                     "HTTP/1.0 %d X\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %" APR_SIZE_T_FMT
+                     "\r\n%sConnection: close"
+                     "\r\n\r\n",
+                     status, len, extra);
     apr_size_t n = strlen(head);
 
     apr_socket_send(s, head, &n);
     while (len > 0) {
         n = len;
-        if (apr_socket_send(s, body, &n) != APR_SUCCESS)
+        if (apr_socket_send(s, body, &n) != APR_SUCCESS) {
             break;
+        }
         body += n;
         len -= n;
     }
@@ -130,9 +137,11 @@ static void server_answer(apr_pool_t *p, apr_socket_t *s, const char *path)
     apr_interval_time_t delay;
 
     if (sscanf(path, "/redir/%d", &hops) == 1) {
-        server_send(s, p, 302, hops > 0
-                    ? apr_psprintf(p, "Location: /redir/%d\r\n", hops - 1)
-                    : "Location: /jwks\r\n", "", 0);
+        server_send(s, p, 302,
+                    hops > 0
+                        ? apr_psprintf(p, "Location: /redir/%d\r\n", hops - 1)
+                        : "Location: /jwks\r\n",
+                    "", 0);
         return;
     }
     if (strcmp(path, "/tofile") == 0) {
@@ -141,8 +150,7 @@ static void server_answer(apr_pool_t *p, apr_socket_t *s, const char *path)
     }
     if (strcmp(path, "/toftp") == 0) {
         /* curl would follow this one by default */
-        server_send(s, p, 302, "Location: ftp://127.0.0.1:1/jwks\r\n", "",
-                    0);
+        server_send(s, p, 302, "Location: ftp://127.0.0.1:1/jwks\r\n", "", 0);
         return;
     }
     if (strcmp(path, "/big") == 0) {
@@ -163,8 +171,9 @@ static void server_answer(apr_pool_t *p, apr_socket_t *s, const char *path)
     body = apr_pstrdup(p, server.body);
     delay = server.delay;
     apr_thread_mutex_unlock(server.mutex);
-    if (delay)
+    if (delay) {
         apr_sleep(delay);
+    }
     server_send(s, p, status, "", body, strlen(body));
 }
 
@@ -181,8 +190,9 @@ static void *APR_THREAD_FUNC server_main(apr_thread_t *t, void *data)
         int stop;
 
         apr_pool_clear(p);
-        if (apr_socket_accept(&c, server.listener, p) != APR_SUCCESS)
+        if (apr_socket_accept(&c, server.listener, p) != APR_SUCCESS) {
             continue;
+        }
         apr_thread_mutex_lock(server.mutex);
         stop = server.stop;
         apr_thread_mutex_unlock(server.mutex);
@@ -191,8 +201,9 @@ static void *APR_THREAD_FUNC server_main(apr_thread_t *t, void *data)
             break;
         }
         apr_socket_timeout_set(c, apr_time_from_sec(5));
-        if ((path = server_read_path(p, c)) != NULL)
+        if ((path = server_read_path(p, c)) != NULL) {
             server_answer(p, c, path);
+        }
         apr_socket_shutdown(c, APR_SHUTDOWN_WRITE);
         apr_socket_close(c);
     }
@@ -208,9 +219,11 @@ static apr_port_t listen_on_loopback(apr_socket_t **s)
     apr_sockaddr_t *sa, *local;
 
     assert_int_equal(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0,
-                                           todo_test_pool), APR_SUCCESS);
+                                           todo_test_pool),
+                     APR_SUCCESS);
     assert_int_equal(apr_socket_create(s, APR_INET, SOCK_STREAM, APR_PROTO_TCP,
-                                       todo_test_pool), APR_SUCCESS);
+                                       todo_test_pool),
+                     APR_SUCCESS);
     apr_socket_opt_set(*s, APR_SO_REUSEADDR, 1);
     assert_int_equal(apr_socket_bind(*s, sa), APR_SUCCESS);
     assert_int_equal(apr_socket_listen(*s, 16), APR_SUCCESS);
@@ -228,8 +241,10 @@ static void server_stop(void)
     apr_thread_mutex_lock(server.mutex);
     server.stop = 1;
     apr_thread_mutex_unlock(server.mutex);
-    apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, server.port, 0, todo_test_pool);
-    apr_socket_create(&s, APR_INET, SOCK_STREAM, APR_PROTO_TCP, todo_test_pool);
+    apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, server.port, 0,
+                          todo_test_pool);
+    apr_socket_create(&s, APR_INET, SOCK_STREAM, APR_PROTO_TCP,
+                      todo_test_pool);
     apr_socket_connect(s, sa);
     apr_socket_close(s);
     apr_thread_join(&rv, server.thread);
@@ -238,8 +253,8 @@ static void server_stop(void)
 
 static const char *url(const char *path)
 {
-    return apr_psprintf(todo_test_pool, "http://127.0.0.1:%u%s", (unsigned)server.port,
-                        path);
+    return apr_psprintf(todo_test_pool, "http://127.0.0.1:%u%s",
+                        (unsigned)server.port, path);
 }
 
 /* ----------------------------------------------------------- helpers */
@@ -247,23 +262,28 @@ static const char *url(const char *path)
 /* An EdDSA token signed with the test key, with the given kid (or none). */
 static const char *ed_token(const char *kid)
 {
-    const char *h = kid ? apr_psprintf(todo_test_pool, "{\"alg\":\"EdDSA\",\"kid\":"
-                                       "\"%s\"}", kid)
+    const char *h = kid ? apr_psprintf(todo_test_pool,
+                                       "{\"alg\":\"EdDSA\",\"kid\":"
+                                       "\"%s\"}",
+                                       kid)
                         : "{\"alg\":\"EdDSA\"}";
     const char *pl = "{\"sub\":\"alice\",\"exp\":1700000600}";
-    const char *input = apr_pstrcat(todo_test_pool, todo_test_b64url(todo_test_pool, h, strlen(h)), ".",
-                                    todo_test_b64url(todo_test_pool, pl, strlen(pl)), NULL);
+    const char *input = apr_pstrcat(
+        todo_test_pool, todo_test_b64url(todo_test_pool, h, strlen(h)), ".",
+        todo_test_b64url(todo_test_pool, pl, strlen(pl)), NULL);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char sig[64];
     size_t siglen = sizeof(sig);
 
-    assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL,
-                                           ed_priv, NULL), 1);
+    assert_int_equal(
+        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, ed_priv, NULL), 1);
     assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
                                     (const unsigned char *)input,
-                                    strlen(input)), 1);
+                                    strlen(input)),
+                     1);
     EVP_MD_CTX_free(ctx);
-    return apr_pstrcat(todo_test_pool, input, ".", todo_test_b64url(todo_test_pool, sig, siglen), NULL);
+    return apr_pstrcat(todo_test_pool, input, ".",
+                       todo_test_b64url(todo_test_pool, sig, siglen), NULL);
 }
 
 /* Thread-safe: only its own todo_test_pool p is used. */
@@ -281,8 +301,7 @@ static todo_jwt_status_e verify_p(apr_pool_t *p, const todo_keys_t *ks,
                            &reason);
 }
 
-static todo_jwt_status_e verify(const todo_keys_t *ks,
-                                const char *token)
+static todo_jwt_status_e verify(const todo_keys_t *ks, const char *token)
 {
     return verify_p(todo_test_pool, ks, token);
 }
@@ -296,14 +315,18 @@ static int group_setup(void **state)
 
     (void)state;
     todo_fetch_global_init();
-    todo_fetch_global_init();      /* harmless twice, as httpd does */
+    todo_fetch_global_init(); /* harmless twice, as httpd does */
 
-    pem = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "ed25519.key.pem", NULL), NULL);
+    pem = todo_test_slurp(
+        todo_test_pool,
+        apr_pstrcat(todo_test_pool, "keys/", "ed25519.key.pem", NULL), NULL);
     bio = BIO_new_mem_buf(pem, -1);
     ed_priv = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     BIO_free(bio);
     assert_non_null(ed_priv);
-    jwks_v1 = todo_test_slurp(todo_test_pool, apr_pstrcat(todo_test_pool, "keys/", "jwks.json", NULL), NULL);
+    jwks_v1 = todo_test_slurp(
+        todo_test_pool,
+        apr_pstrcat(todo_test_pool, "keys/", "jwks.json", NULL), NULL);
     /* Rotation: the Ed25519 key is republished under a new kid. */
     jwks_v2 = apr_pstrdup(todo_test_pool, jwks_v1);
     at = strstr(jwks_v2, "\"ed-1\"");
@@ -311,12 +334,14 @@ static int group_setup(void **state)
     at[4] = '2';
 
     assert_int_equal(apr_thread_mutex_create(&server.mutex,
-                                             APR_THREAD_MUTEX_DEFAULT, todo_test_pool),
+                                             APR_THREAD_MUTEX_DEFAULT,
+                                             todo_test_pool),
                      APR_SUCCESS);
     server.port = listen_on_loopback(&server.listener);
     server_set(200, jwks_v1, 0);
     assert_int_equal(apr_thread_create(&server.thread, NULL, server_main, NULL,
-                                       todo_test_pool), APR_SUCCESS);
+                                       todo_test_pool),
+                     APR_SUCCESS);
     return 0;
 }
 
@@ -375,37 +400,45 @@ static void test_fetch_get(void **state)
     const char *err;
     apr_time_t start;
 
-    assert_int_equal(todo_fetch_get(p, url("/jwks"), TIMEOUT, &body, &len,
-                                     &err), APR_SUCCESS);
+    assert_int_equal(
+        todo_fetch_get(p, url("/jwks"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_null(err);
     assert_int_equal(len, strlen(jwks_v1));
     assert_string_equal(body, jwks_v1);
 
-    assert_int_not_equal(todo_fetch_get(p, url("/nothing"), TIMEOUT, &body,
-                                        &len, &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, url("/nothing"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_string_equal(err, "HTTP status 404");
     assert_null(body);
 
-    assert_int_not_equal(todo_fetch_get(p, url("/big"), TIMEOUT, &body, &len,
-                                        &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, url("/big"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_non_null(strstr(err, "larger than"));
 
     /* At most 3 redirects, and only to http(s). */
-    assert_int_equal(todo_fetch_get(p, url("/redir/2"), TIMEOUT, &body, &len,
-                                    &err), APR_SUCCESS);
+    assert_int_equal(
+        todo_fetch_get(p, url("/redir/2"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_string_equal(body, jwks_v1);
-    assert_int_not_equal(todo_fetch_get(p, url("/redir/3"), TIMEOUT, &body,
-                                        &len, &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, url("/redir/3"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_non_null(err);
-    assert_int_not_equal(todo_fetch_get(p, url("/tofile"), TIMEOUT, &body,
-                                        &len, &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, url("/tofile"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_string_equal(err, curl_easy_strerror(CURLE_UNSUPPORTED_PROTOCOL));
     assert_null(body);
-    assert_int_not_equal(todo_fetch_get(p, url("/toftp"), TIMEOUT, &body,
-                                        &len, &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, url("/toftp"), TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_string_equal(err, curl_easy_strerror(CURLE_UNSUPPORTED_PROTOCOL));
-    assert_int_not_equal(todo_fetch_get(p, "file:///etc/passwd", TIMEOUT,
-                                        &body, &len, &err), APR_SUCCESS);
+    assert_int_not_equal(
+        todo_fetch_get(p, "file:///etc/passwd", TIMEOUT, &body, &len, &err),
+        APR_SUCCESS);
     assert_non_null(err);
 
     /* Bounded in time. */
@@ -413,10 +446,11 @@ static void test_fetch_get(void **state)
     start = apr_time_now();
     assert_int_not_equal(todo_fetch_get(p, url("/jwks"),
                                         apr_time_from_msec(200), &body, &len,
-                                        &err), APR_SUCCESS);
+                                        &err),
+                         APR_SUCCESS);
     assert_true(apr_time_now() - start < apr_time_from_msec(1200));
     assert_non_null(err);
-    apr_sleep(apr_time_from_msec(1500));   /* let the server finish */
+    apr_sleep(apr_time_from_msec(1500)); /* let the server finish */
 }
 
 /* -------------------------------------------------------------- jwks */
@@ -433,8 +467,7 @@ static apr_port_t closed_port(void)
 static void test_first_acquire_fetches(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), LONG,
-                                                  TIMEOUT);
+    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), LONG, TIMEOUT);
     const todo_keys_t *a, *b, *c;
     const char *err = NULL;
 
@@ -467,8 +500,7 @@ static void test_first_acquire_fetches(void **state)
 static void test_rotation(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL,
-                                                  TIMEOUT);
+    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL, TIMEOUT);
     const todo_keys_t *v1, *v2, *again;
     const char *err = NULL;
     const char *old_token = ed_token("ed-1"), *new_token = ed_token("ed-2");
@@ -491,7 +523,7 @@ static void test_rotation(void **state)
     /* The replaced set stays valid while it is held. */
     assert_int_equal(todo_jwksurl_sets(r), 2);
     assert_int_equal(verify(v1, old_token), TODO_JWT_OK);
-    todo_jwksurl_release(r, v1);       /* last reference: destroyed */
+    todo_jwksurl_release(r, v1); /* last reference: destroyed */
     assert_int_equal(todo_jwksurl_sets(r), 1);
     again = todo_jwksurl_acquire(r, 0, &err);
     assert_ptr_equal(again, v2);
@@ -505,11 +537,13 @@ static void test_rotation(void **state)
 static void test_failed_refetch_keeps_set(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL,
-                                                  TIMEOUT);
+    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL, TIMEOUT);
     const todo_keys_t *v1, *ks;
     const char *err = NULL;
-    static const struct { int status; const char *body; } broken[] = {
+    static const struct {
+        int status;
+        const char *body;
+    } broken[] = {
         { 500, "{\"error\":\"boom\"}" },
         { 200, "not json at all" },
         { 200, "{\"keys\":[]}" },
@@ -576,8 +610,7 @@ static void capture(void *baton, const char *file, int line,
 static void test_failed_refresh_logged(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL,
-                                          TIMEOUT);
+    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL, TIMEOUT);
     const todo_keys_t *v1, *ks;
     const char *err = NULL;
     int i;
@@ -625,14 +658,11 @@ static void test_failed_refresh_logged(void **state)
 static void test_first_load_failures(void **state)
 {
     apr_pool_t *p = *state;
-    const char *dead_url = apr_psprintf(p, "http://127.0.0.1:%u/jwks",
-                                        (unsigned)closed_port());
-    todo_jwksurl_t *slow = todo_jwksurl_make(p, dead_url, LONG,
-                                                     TIMEOUT);
-    todo_jwksurl_t *fast = todo_jwksurl_make(p, dead_url, INTERVAL,
-                                                     TIMEOUT);
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL,
-                                                  TIMEOUT);
+    const char *dead_url =
+        apr_psprintf(p, "http://127.0.0.1:%u/jwks", (unsigned)closed_port());
+    todo_jwksurl_t *slow = todo_jwksurl_make(p, dead_url, LONG, TIMEOUT);
+    todo_jwksurl_t *fast = todo_jwksurl_make(p, dead_url, INTERVAL, TIMEOUT);
+    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"), INTERVAL, TIMEOUT);
     const todo_keys_t *ks;
     const char *err = NULL, *err2 = NULL;
 
@@ -692,12 +722,14 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
         const todo_keys_t *ks =
             todo_jwksurl_acquire(w->remote, i % 7 == 0, &err);
 
-        if (ks == NULL || verify_p(p, ks, w->token) != TODO_JWT_OK)
+        if (ks == NULL || verify_p(p, ks, w->token) != TODO_JWT_OK) {
             w->failures++;
+        }
         todo_jwksurl_release(w->remote, ks);
         apr_pool_clear(p);
-        if (i % 20 == 0)
+        if (i % 20 == 0) {
             apr_sleep(apr_time_from_msec(5));
+        }
     }
     apr_pool_destroy(p);
     /* Return rather than apr_thread_exit(): its pthread_exit() trips
@@ -709,9 +741,8 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
 static void test_threads(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"),
-                                                  apr_time_from_msec(10),
-                                                  TIMEOUT);
+    todo_jwksurl_t *r =
+        todo_jwksurl_make(p, url("/jwks"), apr_time_from_msec(10), TIMEOUT);
     apr_thread_t *th[4];
     worker_t w[4];
     apr_status_t rv;
@@ -732,10 +763,12 @@ static void test_threads(void **state)
         apr_sleep(apr_time_from_msec(30));
         server_set(200, i % 2 ? jwks_v1 : jwks_v2, 0);
     }
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 4; i++) {
         apr_thread_join(&rv, th[i]);
-    for (i = 0; i < 4; i++)
+    }
+    for (i = 0; i < 4; i++) {
         assert_int_equal(w[i].failures, 0);
+    }
     /* Every reference was given back: only the current set is alive. */
     assert_int_equal(todo_jwksurl_sets(r), 1);
     /* Several refetches happened, each counted once. */
@@ -765,9 +798,8 @@ static void *APR_THREAD_FUNC first_loader(apr_thread_t *t, void *data)
 static void test_concurrent_first_load(void **state)
 {
     apr_pool_t *p = *state;
-    todo_jwksurl_t *r = todo_jwksurl_make(p, url("/jwks"),
-                                                  apr_time_from_sec(60),
-                                                  TIMEOUT);
+    todo_jwksurl_t *r =
+        todo_jwksurl_make(p, url("/jwks"), apr_time_from_sec(60), TIMEOUT);
     apr_thread_t *th[3];
     first_t f[3];
     apr_status_t rv;
@@ -777,11 +809,13 @@ static void test_concurrent_first_load(void **state)
     for (i = 0; i < 3; i++) {
         f[i].remote = r;
         f[i].ks = NULL;
-        assert_int_equal(apr_thread_create(&th[i], NULL, first_loader, &f[i],
-                                           p), APR_SUCCESS);
+        assert_int_equal(
+            apr_thread_create(&th[i], NULL, first_loader, &f[i], p),
+            APR_SUCCESS);
     }
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 3; i++) {
         apr_thread_join(&rv, th[i]);
+    }
     for (i = 0; i < 3; i++) {
         assert_non_null(f[i].ks);
         assert_ptr_equal(f[i].ks, f[0].ks);

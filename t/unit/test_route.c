@@ -6,7 +6,6 @@
 #include "todo_test.h"
 #include "todo_route.h"
 
-
 static void expect(const char *path, todo_route_e route, const char *user,
                    const char *id)
 {
@@ -183,6 +182,15 @@ static void test_allow(void **state)
     assert_string_equal(op_of("/nope", "GET").allow, "");
 }
 
+static void test_task_path(void **state)
+{
+    (void)state;
+    assert_string_equal(todo_route_task_path(todo_test_pool, "/api", "x-1"),
+                        "/api/v1/tasks/x-1");
+    assert_string_equal(todo_route_task_path(todo_test_pool, "", "y"),
+                        "/v1/tasks/y");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_allow),
+        cmocka_unit_test(test_task_path),
     };
     return TODO_TEST_MAIN("route", tests, NULL, NULL);
 }

@@ -49,21 +49,21 @@ static void test_utf8_length_valid(void **state)
     (void)state;
     assert_int_equal(LEN(""), 0);
     assert_int_equal(LEN("abc"), 3);
-    assert_int_equal(LEN("\xC3\xA9"), 1);                  /* e acute */
+    assert_int_equal(LEN("\xC3\xA9"), 1); /* e acute */
     assert_int_equal(LEN("caf\xC3\xA9"), 4);
-    assert_int_equal(LEN("\xE2\x82\xAC"), 1);              /* euro sign */
-    assert_int_equal(LEN("\xF0\x9F\x98\x80"), 1);          /* emoji */
+    assert_int_equal(LEN("\xE2\x82\xAC"), 1);     /* euro sign */
+    assert_int_equal(LEN("\xF0\x9F\x98\x80"), 1); /* emoji */
     assert_int_equal(LEN("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z"), 5);
     /* the edges of each sequence length */
     assert_int_equal(LEN("\x7F"), 1);
-    assert_int_equal(LEN("\xC2\x80"), 1);                  /* U+0080 */
-    assert_int_equal(LEN("\xDF\xBF"), 1);                  /* U+07FF */
-    assert_int_equal(LEN("\xE0\xA0\x80"), 1);              /* U+0800 */
-    assert_int_equal(LEN("\xED\x9F\xBF"), 1);              /* U+D7FF */
-    assert_int_equal(LEN("\xEE\x80\x80"), 1);              /* U+E000 */
-    assert_int_equal(LEN("\xEF\xBF\xBF"), 1);              /* U+FFFF */
-    assert_int_equal(LEN("\xF0\x90\x80\x80"), 1);          /* U+10000 */
-    assert_int_equal(LEN("\xF4\x8F\xBF\xBF"), 1);          /* U+10FFFF */
+    assert_int_equal(LEN("\xC2\x80"), 1);         /* U+0080 */
+    assert_int_equal(LEN("\xDF\xBF"), 1);         /* U+07FF */
+    assert_int_equal(LEN("\xE0\xA0\x80"), 1);     /* U+0800 */
+    assert_int_equal(LEN("\xED\x9F\xBF"), 1);     /* U+D7FF */
+    assert_int_equal(LEN("\xEE\x80\x80"), 1);     /* U+E000 */
+    assert_int_equal(LEN("\xEF\xBF\xBF"), 1);     /* U+FFFF */
+    assert_int_equal(LEN("\xF0\x90\x80\x80"), 1); /* U+10000 */
+    assert_int_equal(LEN("\xF4\x8F\xBF\xBF"), 1); /* U+10FFFF */
     /* n counts, not the NUL */
     assert_int_equal(todo_text_utf8_length("a\0b", 3), 3);
     assert_int_equal(todo_text_utf8_length("abcdef", 2), 2);
@@ -72,23 +72,23 @@ static void test_utf8_length_valid(void **state)
 static void test_utf8_length_invalid(void **state)
 {
     (void)state;
-    assert_int_equal(LEN("\xC0\x80"), -1);                 /* overlong NUL */
-    assert_int_equal(LEN("\xC0\xAF"), -1);                 /* overlong '/' */
+    assert_int_equal(LEN("\xC0\x80"), -1); /* overlong NUL */
+    assert_int_equal(LEN("\xC0\xAF"), -1); /* overlong '/' */
     assert_int_equal(LEN("\xC1\xBF"), -1);
-    assert_int_equal(LEN("\xE0\x80\x80"), -1);             /* overlong 3 */
+    assert_int_equal(LEN("\xE0\x80\x80"), -1); /* overlong 3 */
     assert_int_equal(LEN("\xE0\x9F\xBF"), -1);
-    assert_int_equal(LEN("\xF0\x80\x80\x80"), -1);         /* overlong 4 */
+    assert_int_equal(LEN("\xF0\x80\x80\x80"), -1); /* overlong 4 */
     assert_int_equal(LEN("\xF0\x8F\xBF\xBF"), -1);
-    assert_int_equal(LEN("\xED\xA0\x80"), -1);             /* U+D800 */
-    assert_int_equal(LEN("\xED\xBF\xBF"), -1);             /* U+DFFF */
-    assert_int_equal(LEN("\xF4\x90\x80\x80"), -1);         /* U+110000 */
+    assert_int_equal(LEN("\xED\xA0\x80"), -1);     /* U+D800 */
+    assert_int_equal(LEN("\xED\xBF\xBF"), -1);     /* U+DFFF */
+    assert_int_equal(LEN("\xF4\x90\x80\x80"), -1); /* U+110000 */
     assert_int_equal(LEN("\xF5\x80\x80\x80"), -1);
     assert_int_equal(LEN("\xF8\x88\x80\x80\x80"), -1);
     assert_int_equal(LEN("\xFE"), -1);
     assert_int_equal(LEN("\xFF"), -1);
-    assert_int_equal(LEN("\x80"), -1);                     /* stray */
+    assert_int_equal(LEN("\x80"), -1); /* stray */
     assert_int_equal(LEN("a\xBF"), -1);
-    assert_int_equal(LEN("\xC3\x28"), -1);                 /* bad continuation */
+    assert_int_equal(LEN("\xC3\x28"), -1); /* bad continuation */
     assert_int_equal(LEN("\xE2\x28\xA1"), -1);
     assert_int_equal(LEN("\xF0\x9F\x28\x80"), -1);
     /* truncated sequences, also when the bytes follow beyond n */
@@ -105,28 +105,40 @@ static void test_utf8_length_invalid(void **state)
 static void test_is_blank(void **state)
 {
     static const char *const blank[] = {
-        "", " ", "   ", "\t", "\n", "\v", "\f", "\r", " \t\n\v\f\r ",
-        "\xC2\x85",                 /* U+0085 NEL */
-        "\xC2\xA0",                 /* U+00A0 NBSP */
-        "\xE1\x9A\x80",             /* U+1680 */
-        "\xE2\x80\x80",             /* U+2000 */
-        "\xE2\x80\x85",             /* U+2005 */
-        "\xE2\x80\x8A",             /* U+200A */
-        "\xE2\x80\xA8",             /* U+2028 */
-        "\xE2\x80\xA9",             /* U+2029 */
-        "\xE2\x80\xAF",             /* U+202F */
-        "\xE2\x81\x9F",             /* U+205F */
-        "\xE3\x80\x80",             /* U+3000 ideographic space */
+        "",
+        " ",
+        "   ",
+        "\t",
+        "\n",
+        "\v",
+        "\f",
+        "\r",
+        " \t\n\v\f\r ",
+        "\xC2\x85",     /* U+0085 NEL */
+        "\xC2\xA0",     /* U+00A0 NBSP */
+        "\xE1\x9A\x80", /* U+1680 */
+        "\xE2\x80\x80", /* U+2000 */
+        "\xE2\x80\x85", /* U+2005 */
+        "\xE2\x80\x8A", /* U+200A */
+        "\xE2\x80\xA8", /* U+2028 */
+        "\xE2\x80\xA9", /* U+2029 */
+        "\xE2\x80\xAF", /* U+202F */
+        "\xE2\x81\x9F", /* U+205F */
+        "\xE3\x80\x80", /* U+3000 ideographic space */
         "\xE3\x80\x80\xE3\x80\x80 \xC2\xA0\t",
     };
     static const char *const not_blank[] = {
-        "a", " a", "a ", " . ", "\xC3\xA9",
-        "\xE2\x80\x8B",             /* U+200B zero width space: not White_Space */
-        "\xE1\xA0\x8E",             /* U+180E: not White_Space since Unicode 6.3 */
-        "\xEF\xBB\xBF",             /* U+FEFF BOM */
-        "\x1F",                     /* a control that is not White_Space */
+        "a",
+        " a",
+        "a ",
+        " . ",
+        "\xC3\xA9",
+        "\xE2\x80\x8B", /* U+200B zero width space: not White_Space */
+        "\xE1\xA0\x8E", /* U+180E: not White_Space since Unicode 6.3 */
+        "\xEF\xBB\xBF", /* U+FEFF BOM */
+        "\x1F",         /* a control that is not White_Space */
         "\xE3\x80\x80x",
-        " \xC3",                    /* invalid UTF-8 is not "nothing" */
+        " \xC3", /* invalid UTF-8 is not "nothing" */
     };
     apr_size_t i;
 

@@ -17,15 +17,15 @@
 static const char *hs256(apr_pool_t *p, const char *sub, apr_int64_t exp)
 {
     const char *h = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    const char *c = apr_psprintf(p, "{\"sub\":\"%s\",\"exp\":%" APR_INT64_T_FMT
-                                 "}", sub, exp);
+    const char *c = apr_psprintf(
+        p, "{\"sub\":\"%s\",\"exp\":%" APR_INT64_T_FMT "}", sub, exp);
     const char *in = apr_pstrcat(p, todo_test_b64url(p, h, strlen(h)), ".",
                                  todo_test_b64url(p, c, strlen(c)), NULL);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
 
-    HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
-         (const unsigned char *)in, strlen(in), mac, &n);
+    HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)in,
+         strlen(in), mac, &n);
     return apr_pstrcat(p, in, ".", todo_test_b64url(p, mac, n), NULL);
 }
 
@@ -93,9 +93,9 @@ static void test_verify_and_cache(void **state)
     assert_string_equal(res.user, "alice");
     /* Past exp plus the leeway the cache no longer answers, and the
      * verification itself refuses. */
-    assert_int_equal(todo_verifier_check(v, p, tok, strlen(tok),
-                                         NOW + 60 + 31, &res),
-                     TODO_VERIFY_INVALID);
+    assert_int_equal(
+        todo_verifier_check(v, p, tok, strlen(tok), NOW + 60 + 31, &res),
+        TODO_VERIFY_INVALID);
     assert_false(res.cached);
     assert_non_null(res.reason);
 }
@@ -110,7 +110,7 @@ static void test_invalid(void **state)
     todo_verifier_t *v;
 
     assert_null(todo_verifier_make(p, &c, &v));
-    tok[strlen(tok) - 2] ^= 1;             /* a bit of the signature */
+    tok[strlen(tok) - 2] ^= 1; /* a bit of the signature */
     assert_int_equal(todo_verifier_check(v, p, tok, strlen(tok), NOW, &res),
                      TODO_VERIFY_INVALID);
     assert_null(res.user);
@@ -126,9 +126,9 @@ static void test_invalid(void **state)
 static void test_jwks_unavailable(void **state)
 {
     apr_pool_t *p = *state;
-    todo_verifier_conf_t c = conf(p, TODO_ALG_BIT(TODO_ALG_HS256)
-                                  | TODO_ALG_BIT(TODO_ALG_EDDSA),
-                                  "http://127.0.0.1:9/jwks.json");
+    todo_verifier_conf_t c =
+        conf(p, TODO_ALG_BIT(TODO_ALG_HS256) | TODO_ALG_BIT(TODO_ALG_EDDSA),
+             "http://127.0.0.1:9/jwks.json");
     const char *ed = "eyJhbGciOiJFZERTQSIsImtpZCI6ImVkLTEifQ."
                      "eyJzdWIiOiJhIiwiZXhwIjoxNzAwMDAwNjAwfQ."
                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

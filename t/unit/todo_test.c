@@ -52,8 +52,9 @@ int todo_test_main(const char *name, const struct CMUnitTest *tests,
 
 char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len)
 {
-    const char *path = name[0] == '/' ? name
-                       : apr_pstrcat(p, TODO_TEST_DATA, "/", name, NULL);
+    const char *path = name[0] == '/'
+                           ? name
+                           : apr_pstrcat(p, TODO_TEST_DATA, "/", name, NULL);
     FILE *f = fopen(path, "rb");
     apr_size_t n = 0, cap = 4096;
     char *buf;

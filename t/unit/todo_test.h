@@ -19,7 +19,7 @@ extern apr_pool_t *todo_test_pool;
 /* Per-test fixture: a fresh pool in *state, destroyed after the test. */
 int todo_test_pool_setup(void **state);
 int todo_test_pool_teardown(void **state);
-#define todo_test_with_pool(f) \
+#define todo_test_with_pool(f)                               \
     cmocka_unit_test_setup_teardown(f, todo_test_pool_setup, \
                                     todo_test_pool_teardown)
 
@@ -28,9 +28,9 @@ int todo_test_pool_teardown(void **state);
 int todo_test_main(const char *name, const struct CMUnitTest *tests,
                    size_t count, CMFixtureFunction group_setup,
                    CMFixtureFunction group_teardown);
-#define TODO_TEST_MAIN(name, tests, setup, teardown) \
-    todo_test_main(name, tests, sizeof(tests) / sizeof((tests)[0]), \
-                   setup, teardown)
+#define TODO_TEST_MAIN(name, tests, setup, teardown)                       \
+    todo_test_main(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, \
+                   teardown)
 
 /* The whole file `name` -- relative to t/data (TODO_TEST_DATA) unless it
  * is an absolute path -- NUL-terminated, in p; *len (may be NULL) gets
