@@ -20,6 +20,7 @@ typedef enum {
     P_DUE_BEFORE,
     P_DUE_AFTER,
     P_UPDATED_SINCE,
+    P_CURSOR,
     P_COUNT
 } param_e;
 
@@ -32,6 +33,7 @@ static const char *const param_names[P_COUNT] = {
     [P_DUE_BEFORE] = "due_before",
     [P_DUE_AFTER] = "due_after",
     [P_UPDATED_SINCE] = "updated_since",
+    [P_CURSOR] = "cursor",
 };
 
 static const char *const sort_names[TODO_SORT_COUNT] = {
@@ -54,6 +56,7 @@ static const char *const sort_names[TODO_SORT_COUNT] = {
     "or created_at_asc, created_at_desc"
 #define M_OFFSET "must be an integer 0-1000000000"
 #define M_TIME "must be an RFC 3339 date-time"
+#define M_TOKEN(what) "must be the " what " of an earlier answer"
 
 typedef struct {
     apr_pool_t *p;
@@ -257,6 +260,35 @@ static void parse_time(query_parse_t *qp, param_e which, const char *v, long n)
     }
 }
 
+/* A cursor or sync token as this API writes them: base64url, bounded.
+ * Whether it is genuine is checked later, with the key. */
+static int is_token(const char *v, long n)
+{
+    long i;
+
+    if (n < 1 || n > TODO_QUERY_TOKEN_MAX) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char c = v[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void parse_cursor(query_parse_t *qp, const char *v, long n)
+{
+    if (!is_token(v, n)) {
+        problem(qp, param_names[P_CURSOR], M_TOKEN("next_cursor"));
+        return;
+    }
+    qp->q->cursor = v;
+}
+
 static int param_lookup(const char *name, long n)
 {
     int i;
@@ -322,6 +354,9 @@ static void parse_pair(query_parse_t *qp, char *pair, unsigned *seen)
     case P_Q:
         parse_q(qp, value, vlen);
         break;
+    case P_CURSOR:
+        parse_cursor(qp, value, vlen);
+        break;
     default:
         parse_time(qp, (param_e)which, value, vlen);
         break;
@@ -360,6 +395,86 @@ int todo_query_parse(apr_pool_t *p, const char *args, int default_limit,
         }
         if (*pair != '\0') { /* "&&" and a trailing "&" */
             parse_pair(&qp, pair, &seen);
+        }
+        pair = amp;
+    }
+    /* A cursor says where the page starts; so would an offset. */
+    if (q->cursor && (seen & (1u << P_OFFSET))) {
+        problem(&qp, param_names[P_CURSOR], "cannot be combined with offset");
+    }
+    return qp.problems > 0 ? 400 : 0;
+}
+
+int todo_query_parse_changes(apr_pool_t *p, const char *args,
+                             int default_limit, int max_limit,
+                             todo_changes_query_t *q,
+                             apr_array_header_t *details)
+{
+    todo_list_query_t unused;
+    query_parse_t qp;
+    unsigned seen = 0;
+    char *pair;
+
+    q->since = NULL;
+    q->limit = default_limit;
+    if (args == NULL || *args == '\0') {
+        return 0;
+    }
+    memset(&unused, 0, sizeof(unused));
+    qp.p = p;
+    qp.details = details;
+    qp.problems = 0;
+    qp.max_limit = max_limit;
+    qp.q = &unused;
+    for (pair = apr_pstrdup(p, args); pair != NULL;) {
+        char *amp = strchr(pair, '&'), *value;
+        long nlen, vlen;
+
+        if (amp != NULL) {
+            *amp++ = '\0';
+        }
+        if (*pair == '\0') {
+            pair = amp;
+            continue;
+        }
+        value = strchr(pair, '=');
+        if (value != NULL) {
+            *value++ = '\0';
+        }
+        else {
+            value = pair + strlen(pair);
+        }
+        nlen = form_decode(pair);
+        vlen = form_decode(value);
+        if (nlen < 0 || todo_text_utf8_length(pair, (apr_size_t)nlen) < 0) {
+            problem(&qp, NULL, "malformed parameter name");
+        }
+        else if (has_nul(pair, nlen)
+                 || (strcmp(pair, "since") && strcmp(pair, "limit"))) {
+            problem(&qp, pair, "unknown parameter");
+        }
+        else if (seen & (*pair == 's' ? 1u : 2u)) {
+            problem(&qp, *pair == 's' ? "since" : "limit",
+                    "given more than once");
+        }
+        else if (*pair == 's') {
+            seen |= 1u;
+            if (vlen < 0 || !is_token(value, vlen)) {
+                problem(&qp, "since", M_TOKEN("next_token"));
+            }
+            else {
+                q->since = value;
+            }
+        }
+        else {
+            seen |= 2u;
+            if (vlen < 0) {
+                problem(&qp, "limit", "malformed percent-encoding");
+            }
+            else {
+                parse_limit(&qp, value, vlen);
+                q->limit = unused.limit ? unused.limit : q->limit;
+            }
         }
         pair = amp;
     }

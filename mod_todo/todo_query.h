@@ -35,10 +35,19 @@ typedef struct {
     const char *due_before; /* normalized RFC 3339, NULL when absent */
     const char *due_after;
     const char *updated_since;
+    const char *cursor; /* next_cursor of a previous page, NULL when absent */
 } todo_list_query_t;
+
+/* The query of GET .../changes (docs/api.md §10). */
+typedef struct {
+    const char *since; /* a sync token, NULL for a full sync */
+    int limit;
+} todo_changes_query_t;
 
 #define TODO_Q_MAX_LEN 200
 #define TODO_OFFSET_MAX 1000000000L
+/* Longest cursor or sync token accepted (characters; todo_token.h). */
+#define TODO_QUERY_TOKEN_MAX 4096
 
 /* Parse r->args-style text (may be NULL): '&'-separated name=value pairs,
  * percent- and '+'-decoded.  Parameters: status (pending|completed|all,
@@ -47,12 +56,23 @@ typedef struct {
  * limit (1..max_limit), offset (0..TODO_OFFSET_MAX), q (1..200 characters
  * of valid UTF-8 after decoding, no control characters; an empty q is
  * the same as no q), due_before, due_after,
- * updated_since (RFC 3339).  An unknown or repeated parameter, an empty or
- * bad value -> returns 400 with todo_detail_t entries (field = parameter
- * name) pushed onto details.  Returns 0 on success. */
+ * updated_since (RFC 3339), cursor (base64url, at most
+ * TODO_QUERY_TOKEN_MAX characters; not with offset).  An unknown or
+ * repeated parameter, an empty or bad value -> returns 400 with
+ * todo_detail_t entries (field = parameter name) pushed onto details.
+ * Returns 0 on success.  Whether a cursor is genuine and made for this
+ * sort and these filters is todo_cursor's to say. */
 int todo_query_parse(apr_pool_t *p, const char *args, int default_limit,
                      int max_limit, todo_list_query_t *q,
                      apr_array_header_t *details);
+
+/* The query of GET .../changes: since (base64url, at most
+ * TODO_QUERY_TOKEN_MAX characters) and limit (1..max_limit, default
+ * default_limit); the same rules and answer as todo_query_parse. */
+int todo_query_parse_changes(apr_pool_t *p, const char *args,
+                             int default_limit, int max_limit,
+                             todo_changes_query_t *q,
+                             apr_array_header_t *details);
 
 /* The canonical spelling of a sort ("-created_at", "title", ...). */
 const char *todo_query_sort_name(todo_sort_e sort);

@@ -21,6 +21,18 @@ typedef enum {
     TODO_STMT_UPDATE,
     TODO_STMT_DELETE,
     TODO_STMT_FOREIGN,
+    /* Writes with an Idempotency-Key (docs/api.md §9): the write and its
+     * stored answer in one statement; an answer made before any SQL;
+     * a stored answer. */
+    TODO_STMT_CREATE_IDEM,
+    TODO_STMT_UPDATE_IDEM,
+    TODO_STMT_DELETE_IDEM,
+    TODO_STMT_IDEM_STORE,
+    TODO_STMT_IDEM_GET,
+    /* A page of the changes feed (docs/api.md §10). */
+    TODO_STMT_CHANGES,
+    /* The key of cursors and sync tokens. */
+    TODO_STMT_TOKEN_KEY,
     /* One list statement per sort order, in three shapes: any filters,
      * no filter (plain), status only. */
     TODO_STMT_LIST_FIRST,
@@ -42,7 +54,8 @@ todo_stmt_e todo_sql_list_stmt(const todo_list_query_t *q);
 
 /* Columns of a task row, in the order every task statement returns them.
  * GET, CREATE return exactly these; UPDATE and LIST put one extra column
- * first (found / total), DELETE returns (found, deleted). */
+ * first (found / total), LIST one more after them (the sort key, for a
+ * cursor: TODO_COL_COUNT + 1), DELETE returns (found, deleted). */
 enum {
     TODO_COL_ID = 0,
     TODO_COL_USER_ID,
@@ -58,6 +71,44 @@ enum {
     TODO_COL_COUNT
 };
 
+/* The row of a keyed statement (and of TODO_STMT_IDEM_GET). */
+enum {
+    TODO_IDEM_COL_OUTCOME = 0, /* done, replay, mismatch, busy */
+    TODO_IDEM_COL_STATUS,
+    TODO_IDEM_COL_ETAG,     /* NULL: none */
+    TODO_IDEM_COL_LOCATION, /* NULL: none */
+    TODO_IDEM_COL_BODY,     /* NULL: no body (204) */
+    TODO_IDEM_COL_REQUEST_ID /* replay: the request that made the answer */
+};
+
+/* The rows of TODO_STMT_CHANGES: the first two columns on every row (one
+ * row with NULL change columns when the page is empty), then a change:
+ * kind "t" (a task: TODO_COL_* from TODO_CHANGES_COL_TASK) or "d" (a
+ * tombstone: the id at TODO_CHANGES_COL_TASK + TODO_COL_ID and
+ * TODO_CHANGES_COL_DELETED_AT). */
+enum {
+    TODO_CHANGES_COL_UPTO = 0, /* the sync's snapshot, pg_snapshot text */
+    TODO_CHANGES_COL_GONE,     /* t: a tombstone since needs was pruned */
+    TODO_CHANGES_COL_KIND,
+    TODO_CHANGES_COL_XID,
+    TODO_CHANGES_COL_TASK,
+    TODO_CHANGES_COL_DELETED_AT = TODO_CHANGES_COL_TASK + TODO_COL_COUNT
+};
+
+/* What a keyed write stores and answers with (docs/api.md §9). */
+typedef struct {
+    const char *key;         /* the Idempotency-Key */
+    const char *fingerprint; /* todo_idem_fingerprint() */
+    const char *request_id;  /* of this request */
+    int retention;           /* TodoIdempotencyRetention, seconds */
+    /* The success envelope around "data" (todo_json), tail with this
+     * request's meta. */
+    const char *head, *tail;
+    /* The error answers the statement may choose, whole envelopes;
+     * b403 NULL unless another user's task is a 403. */
+    const char *b404, *b412, *b403;
+} todo_idem_args_t;
+
 /* Argument vectors (NULL entries bind SQL NULL).  Each returns an array of
  * todo_sql_stmt(..)->nargs strings allocated in p. */
 const char **todo_sql_args_create(apr_pool_t *p, const char *user,
@@ -67,14 +118,45 @@ const char **todo_sql_args_create(apr_pool_t *p, const char *user,
 const char **todo_sql_args_update(apr_pool_t *p, const char *user,
                                   const char *id, const char *versions,
                                   const todo_task_input_t *in, int toggle);
+/* tomb_retention: TodoTombstoneRetention, seconds (a delete prunes). */
 const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
-                                  const char *id, const char *versions);
+                                  const char *id, const char *versions,
+                                  int tomb_retention);
 const char **todo_sql_args_get(apr_pool_t *p, const char *user,
                                const char *id);
 const char **todo_sql_args_foreign(apr_pool_t *p, const char *user,
                                    const char *id);
+/* after_key, after_id: the cursor's position (NULL: from the start).
+ * The statement's LIMIT is q->limit + 1: the extra row says whether a
+ * next page exists. */
 const char **todo_sql_args_list(apr_pool_t *p, const char *user,
-                                const todo_list_query_t *q);
+                                const todo_list_query_t *q,
+                                const char *after_key, const char *after_id);
+/* loc: the Location of the created task without its id. */
+const char **todo_sql_args_create_idem(apr_pool_t *p, const char *user,
+                                       const todo_task_input_t *in,
+                                       const char *loc,
+                                       const todo_idem_args_t *k);
+const char **todo_sql_args_update_idem(apr_pool_t *p, const char *user,
+                                       const char *id, const char *versions,
+                                       const todo_task_input_t *in,
+                                       int toggle, const todo_idem_args_t *k);
+const char **todo_sql_args_delete_idem(apr_pool_t *p, const char *user,
+                                       const char *id, const char *versions,
+                                       int tomb_retention,
+                                       const todo_idem_args_t *k);
+/* Store an answer made before any SQL: status and the whole body. */
+const char **todo_sql_args_idem_store(apr_pool_t *p, const char *user,
+                                      int status, const char *body,
+                                      const todo_idem_args_t *k);
+const char **todo_sql_args_idem_get(apr_pool_t *p, const char *user,
+                                    const todo_idem_args_t *k);
+/* since, upto: pg_snapshot texts (NULL: a full sync; the statement's own
+ * snapshot); after (pos_xid, pos_id); limit + 1 rows at most. */
+const char **todo_sql_args_changes(apr_pool_t *p, const char *user,
+                                   const char *since, const char *upto,
+                                   apr_int64_t pos_xid, const char *pos_id,
+                                   int limit);
 
 /* The session settings every statement here is written for, applied by
  * the glue once per database session (a new pooled connection, or one
