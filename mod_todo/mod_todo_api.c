@@ -6,6 +6,7 @@
 #include "mod_todo_api.h"
 #include "mod_todo_config.h"
 #include "mod_todo_dbd.h"
+#include "mod_todo_docs.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
@@ -15,7 +16,11 @@ extern const char todo_openapi_doc[];
 
 #define CORS_ALLOW_HEADERS \
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-#define CORS_EXPOSE_HEADERS "ETag, Location, X-Request-Id, Retry-After"
+/* SPEC section 7: what a browser script may read of a response. */
+#define CORS_EXPOSE_HEADERS \
+    "ETag, Location, Link, X-Request-Id, Retry-After, WWW-Authenticate, " \
+    "Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, " \
+    "RateLimit-Reset"
 #define CORS_MAX_AGE "600"
 
 /* ----------------------------------------------------------- responses */
@@ -655,7 +660,7 @@ int todo_api_handler(request_rec *r)
                       "up at startup; see the README");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (q->route.route == TODO_ROUTE_NONE) {
+    if (q->route.route == TODO_ROUTE_NONE || todo_docs_off(q)) {
         return send_error(r, HTTP_NOT_FOUND, "no such route", NULL);
     }
     if (!(todo_route_allowed(q->route.route) & q->method)) {
@@ -671,6 +676,9 @@ int todo_api_handler(request_rec *r)
         return health(r);
     case TODO_ROUTE_OPENAPI:
         return openapi(r, q);
+    case TODO_ROUTE_DOCS:
+    case TODO_ROUTE_DOCS_INIT:
+        return todo_docs_handler(r, q);
     default:
         return tasks(r, q);
     }

@@ -104,9 +104,8 @@ static int is_public(const todo_req_t *q)
     if (!(todo_route_allowed(q->route.route) & q->method)) {
         return 1;
     }
-    return (q->route.route == TODO_ROUTE_HEALTH
-            || q->route.route == TODO_ROUTE_OPENAPI)
-        && (q->method & reads);
+    /* Health, the OpenAPI document and the docs page. */
+    return !todo_route_needs_user(q->route.route) && (q->method & reads);
 }
 
 /* The token of "Authorization: Bearer <token>".  The scheme is matched

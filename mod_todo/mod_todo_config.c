@@ -8,6 +8,7 @@
 
 #include "mod_todo_config.h"
 #include "mod_todo_auth.h"
+#include "todo_docs.h"
 #include "todo_fetch.h"
 
 #define MAX_KEY_FILE (64 * 1024)
@@ -23,6 +24,7 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->max_body = TODO_UNSET;
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
+    c->docs = TODO_UNSET;
     return c;
 }
 
@@ -59,6 +61,8 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_body);
     MERGE_INT(page_default);
     MERGE_INT(page_max);
+    MERGE_INT(docs);
+    MERGE_PTR(docs_assets);
     MERGE_PTR(prefix);
     MERGE_PTR(auth);
     MERGE_PTR(vauth);
@@ -95,6 +99,16 @@ int todo_cfg_page_default(const todo_dir_cfg *c)
 int todo_cfg_page_max(const todo_dir_cfg *c)
 {
     return c->page_max != TODO_UNSET ? c->page_max : TODO_DEFAULT_PAGE_MAX;
+}
+
+int todo_cfg_docs(const todo_dir_cfg *c)
+{
+    return c->docs != TODO_UNSET ? c->docs : TODO_DEFAULT_DOCS;
+}
+
+const char *todo_cfg_docs_assets(const todo_dir_cfg *c)
+{
+    return c->docs_assets ? c->docs_assets : TODO_DEFAULT_DOCS_ASSETS;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -442,6 +456,16 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
     return NULL;
 }
 
+static const char *set_docs_assets(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const char *err = todo_docs_check_assets(cmd->temp_pool, arg);
+
+    if (err) {
+        return dir_err(cmd, "%s", err);
+    }
+    return ap_set_string_slot(cmd, dv, arg);
+}
+
 #define DIRCONF (RSRC_CONF | ACCESS_CONF)
 #define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
 
@@ -476,6 +500,11 @@ const command_rec todo_cmds[] = {
         "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
         "default and maximum list page size"),
+    AP_INIT_FLAG("TodoDocs", ap_set_flag_slot, SLOT(docs), DIRCONF,
+        "serve the API documentation (Swagger UI) at P/docs: on or off"),
+    AP_INIT_TAKE1("TodoDocsAssets", set_docs_assets, SLOT(docs_assets),
+        DIRCONF, "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
+        "swagger-ui.css"),
     {NULL}
 };
 

@@ -33,6 +33,9 @@ typedef struct todo_dir_cfg {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    /* The docs page (P/docs). */
+    int docs;                          /* on 1, off 0 */
+    const char *docs_assets;           /* Swagger UI's URL prefix */
     /* Derived at startup for the sections with "SetHandler todo". */
     const char *prefix;                /* route prefix P; NULL: not ours */
     todo_auth_t *auth;                 /* the verifier for P */
@@ -54,6 +57,10 @@ const todo_auth_t *todo_cfg_auth(const todo_dir_cfg *c, const server_rec *s);
 #define TODO_DEFAULT_MAX_BODY    16384
 #define TODO_DEFAULT_PAGE        50
 #define TODO_DEFAULT_PAGE_MAX    100
+#define TODO_DEFAULT_DOCS        1
+/* Like FastAPI's /docs: a public CDN copy of swagger-ui-dist 5. */
+#define TODO_DEFAULT_DOCS_ASSETS \
+    "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 /* Per server: the route prefixes it serves, so map_to_storage can skip
  * the file system for them. */
@@ -72,6 +79,8 @@ int todo_cfg_foreign_status(const todo_dir_cfg *c);
 apr_off_t todo_cfg_max_body(const todo_dir_cfg *c);
 int todo_cfg_page_default(const todo_dir_cfg *c);
 int todo_cfg_page_max(const todo_dir_cfg *c);
+int todo_cfg_docs(const todo_dir_cfg *c);
+const char *todo_cfg_docs_assets(const todo_dir_cfg *c);
 
 /* check_config: find every <Location> with "SetHandler todo" (in the main
  * server and each virtual host), set its prefix, validate its effective

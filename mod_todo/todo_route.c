@@ -66,6 +66,13 @@ todo_route_e todo_route_match(apr_pool_t *p, const char *rel,
     if (n == 1 && strcmp(segs[0], "openapi.json") == 0) {
         return out->route = TODO_ROUTE_OPENAPI;
     }
+    if (n == 1 && strcmp(segs[0], "docs") == 0) {
+        return out->route = TODO_ROUTE_DOCS;
+    }
+    if (n == 2 && strcmp(segs[0], "docs") == 0
+        && strcmp(segs[1], "init.js") == 0) {
+        return out->route = TODO_ROUTE_DOCS_INIT;
+    }
     if (n > MAX_SEGS || n == 0) {
         return out->route = TODO_ROUTE_NONE;
     }
@@ -111,6 +118,8 @@ unsigned todo_route_allowed(todo_route_e route)
     switch (route) {
     case TODO_ROUTE_HEALTH:
     case TODO_ROUTE_OPENAPI:
+    case TODO_ROUTE_DOCS:
+    case TODO_ROUTE_DOCS_INIT:
         return read;
     case TODO_ROUTE_TASKS:
         return read | TODO_M_POST;
@@ -128,6 +137,8 @@ const char *todo_route_allow_header(todo_route_e route)
     switch (route) {
     case TODO_ROUTE_HEALTH:
     case TODO_ROUTE_OPENAPI:
+    case TODO_ROUTE_DOCS:
+    case TODO_ROUTE_DOCS_INIT:
         return "GET, HEAD, OPTIONS";
     case TODO_ROUTE_TASKS:
         return "GET, HEAD, POST, OPTIONS";

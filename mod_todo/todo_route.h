@@ -3,7 +3,7 @@
  * SPEC section 3 is unit tested.
  *
  * Shapes (after P):
- *   /health  /openapi.json
+ *   /health  /openapi.json  /docs  /docs/init.js
  *   /v1/tasks[/{id}[/complete]]            canonical
  *   /tasks[/{id}[/complete]]               unversioned alias
  *   /{user}/tasks[...]  /v1/{user}/tasks[...]   user-scoped
@@ -20,6 +20,8 @@ typedef enum {
     TODO_ROUTE_NONE = 0,       /* unknown path: 404 */
     TODO_ROUTE_HEALTH,
     TODO_ROUTE_OPENAPI,
+    TODO_ROUTE_DOCS,           /* /docs: Swagger UI (todo_docs.h) */
+    TODO_ROUTE_DOCS_INIT,      /* /docs/init.js: the script starting it */
     TODO_ROUTE_TASKS,          /* .../tasks */
     TODO_ROUTE_TASK,           /* .../tasks/{id} */
     TODO_ROUTE_TASK_COMPLETE   /* .../tasks/{id}/complete */

@@ -9,7 +9,8 @@
 #             2. the Apache::Test integration suites against a real Apache
 #                with the module and a private PostgreSQL cluster (schema
 #                round trip with sqitch, API, authentication, database
-#                restarts, Better Auth interop);
+#                restarts, Better Auth interop, the docs page, and the
+#                browser tests in headless Chromium);
 #   sanitize  the same unit and integration tests with the module and the
 #             tests built with AddressSanitizer (LeakSanitizer too in the
 #             unit tests) and UBSan, Apache started with libasan preloaded:
@@ -40,8 +41,10 @@ esac
 export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
 
-# clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz.
-ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev
+# clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
+# chromium (and a font for its screenshots) for t/browser.
+ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev \
+  chromium fonts-liberation
 ensure_node
 ensure_user
 prepare_home
@@ -84,7 +87,9 @@ cleanup() {
   if [ -f "$SRC/t/logs/httpd.pid" ]; then
     as_user sh -c "cd '$SRC' && ./t/TEST -stop" >/dev/null 2>&1
   fi
-  pkill -u "$TODO_USER" -f "$SRC/t/interop" >/dev/null 2>&1
+  # Better Auth (t/interop), and what a browser test left behind if it
+  # was killed: its app, node drivers, Chromium (profile in t/logs/browser).
+  pkill -u "$TODO_USER" -f "$SRC/t/(interop|browser|logs/browser)/" >/dev/null 2>&1
   pg_stop "$PG"
   exit $rc
 }
@@ -117,6 +122,13 @@ pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth'   # fresh cluster
 TODO_PG_DIR=$PG TODO_PG_PORT=$(cat "$PG/port") TODO_USER_NAME=$TODO_USER \
   BETTER_AUTH_SECRET=$BETTER_AUTH_SECRET better_auth_start "$BA_DIR" "$BA_PORT"
 
+# The browser tests (t/browser): their npm packages, and the port and
+# database of the frontend app e2e.t starts (a Better Auth of its own).
+say "browser tests' npm packages"
+browser_deps
+BROWSER_PORT=$(low_port)
+pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth_browser'
+
 TEST_ENV=(
   TODO_SRC="$SRC"
   TODO_HTTPD="$HTTPD"
@@ -135,6 +147,7 @@ TEST_ENV=(
   TODO_BA_DIR="$BA_DIR"
   TODO_BA_PORT="$BA_PORT"
   BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
+  TODO_BROWSER_PORT="$BROWSER_PORT"
 )
 
 say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"

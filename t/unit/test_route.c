@@ -41,6 +41,17 @@ static void test_fixed(void **state)
     expect("/openapi.json", TODO_ROUTE_OPENAPI, NULL, NULL);
     expect("/v1/health", TODO_ROUTE_NONE, NULL, NULL);
     expect("/healthz", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docs", TODO_ROUTE_DOCS, NULL, NULL);
+    expect("/docs/", TODO_ROUTE_DOCS, NULL, NULL);
+    expect("/docs/init.js", TODO_ROUTE_DOCS_INIT, NULL, NULL);
+    expect("//docs//init.js/", TODO_ROUTE_DOCS_INIT, NULL, NULL);
+    expect("/docs/init.js/x", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docs/swagger-ui.css", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/v1/docs", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docsx", TODO_ROUTE_NONE, NULL, NULL);
+    /* A user called "docs" keeps the user-scoped shape. */
+    expect("/docs/tasks", TODO_ROUTE_TASKS, "docs", NULL);
+    expect("/v1/docs/tasks/7", TODO_ROUTE_TASK, "docs", "7");
 }
 
 static void test_canonical_and_alias(void **state)
@@ -122,6 +133,17 @@ static void test_methods(void **state)
     assert_true(todo_route_needs_user(TODO_ROUTE_TASK));
     assert_false(todo_route_needs_user(TODO_ROUTE_HEALTH));
     assert_false(todo_route_needs_user(TODO_ROUTE_OPENAPI));
+    /* The docs page and its script: read-only and public. */
+    assert_int_equal(todo_route_allowed(TODO_ROUTE_DOCS),
+                     TODO_M_GET | TODO_M_HEAD | TODO_M_OPTIONS);
+    assert_int_equal(todo_route_allowed(TODO_ROUTE_DOCS_INIT),
+                     TODO_M_GET | TODO_M_HEAD | TODO_M_OPTIONS);
+    assert_string_equal(todo_route_allow_header(TODO_ROUTE_DOCS),
+                        "GET, HEAD, OPTIONS");
+    assert_string_equal(todo_route_allow_header(TODO_ROUTE_DOCS_INIT),
+                        "GET, HEAD, OPTIONS");
+    assert_false(todo_route_needs_user(TODO_ROUTE_DOCS));
+    assert_false(todo_route_needs_user(TODO_ROUTE_DOCS_INIT));
 }
 
 int main(void)
