@@ -1,34 +1,31 @@
-/* The content handler of "SetHandler todo". */
+/* The content handler of "SetHandler todo", and the filter that answers
+ * httpd's own errors under a todo location with the JSON envelope. */
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <util_filter.h>
 
 #include "mod_todo_api.h"
-#include "mod_todo_config.h"
-#include "mod_todo_dbd.h"
-#include "mod_todo_docs.h"
+#include "todo_buf.h"
+#include "todo_docs.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
+#include "todo_etag.h"
 
 extern const char todo_openapi_doc[];
 
 #define CORS_ALLOW_HEADERS \
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-/* SPEC section 7: what a browser script may read of a response. */
-#define CORS_EXPOSE_HEADERS \
-    "ETag, Location, Link, X-Request-Id, Retry-After, WWW-Authenticate, " \
-    "Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, " \
-    "RateLimit-Reset"
 #define CORS_MAX_AGE "600"
 
 /* ----------------------------------------------------------- responses */
 
 static void meta_of(request_rec *r, todo_meta_t *m, char *ts)
 {
-    todo_util_format_time(ts, apr_time_now());
-    m->request_id = todo_request_id(r);
+    todo_time_format(ts, apr_time_now());
+    m->request_id = todo_req_id(r);
     m->timestamp = ts;
 }
 
@@ -46,15 +43,16 @@ static void error_headers(request_rec *r)
         || apr_table_get(r->err_headers_out, "X-Request-Id")) {
         return;
     }
-    apr_table_setn(r->err_headers_out, "X-Request-Id", q->id);
-    todo_api_cors(r, q);
+    todo_req_headers(r, q);
 }
 
-void todo_api_error_body(request_rec *r, todo_buf_t *b, int status,
-                         const char *code, const char *message,
-                         const apr_array_header_t *details)
+/* Write a JSON error envelope for status into b (for the handler, and
+ * for the filter that turns httpd's own error pages into JSON). */
+static void error_body(request_rec *r, todo_buf_t *b, int status,
+                       const char *code, const char *message,
+                       const apr_array_header_t *details)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_meta_t m;
 
     error_headers(r);
@@ -82,7 +80,7 @@ static int send_error(request_rec *r, int status, const char *message,
     todo_buf_t b;
 
     todo_buf_init(&b, r->pool, 256);
-    todo_api_error_body(r, &b, status, NULL, message, details);
+    error_body(r, &b, status, NULL, message, details);
     return send_json(r, status, &b);
 }
 
@@ -102,7 +100,7 @@ static void data_begin(request_rec *r, todo_buf_t *b, apr_size_t size)
 
 static int data_end(request_rec *r, todo_buf_t *b, int status)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_meta_t m;
 
     meta_of(r, &m, ts);
@@ -114,42 +112,18 @@ static int data_end(request_rec *r, todo_buf_t *b, int status)
 static int send_db_error(request_rec *r, int status)
 {
     const char *msg = status == HTTP_SERVICE_UNAVAILABLE
-        ? "the database is unavailable, try again shortly" : NULL;
+                          ? "the database is unavailable, try again shortly"
+                          : NULL;
 
     return send_error(r, status, msg, NULL);
-}
-
-void todo_api_cors(request_rec *r, todo_req_t *q)
-{
-    const apr_array_header_t *origins = q->cfg->cors_origins;
-    const char *origin;
-    int i;
-
-    if (!origins) {
-        return;
-    }
-    /* Responses differ by Origin whether or not this one is allowed. */
-    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
-    origin = apr_table_get(r->headers_in, "Origin");
-    for (i = 0; origin && i < origins->nelts; i++) {
-        if (!strcmp(origin, APR_ARRAY_IDX(origins, i, const char *))) {
-            q->origin = APR_ARRAY_IDX(origins, i, const char *);
-            apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin",
-                           q->origin);
-            apr_table_setn(r->err_headers_out,
-                           "Access-Control-Expose-Headers",
-                           CORS_EXPOSE_HEADERS);
-            return;
-        }
-    }
 }
 
 /* -------------------------------------------------------- request body */
 
 static int json_type(request_rec *r)
 {
-    return todo_util_is_json_media_type(apr_table_get(r->headers_in,
-                                                      "Content-Type"));
+    return todo_text_is_json_type(
+        apr_table_get(r->headers_in, "Content-Type"));
 }
 
 /* Read the whole body, refusing more than the configured limit without
@@ -159,7 +133,7 @@ static int json_type(request_rec *r)
 static int read_body(request_rec *r, const todo_req_t *q, const char **body,
                      apr_size_t *len)
 {
-    apr_off_t limit = todo_cfg_max_body(q->cfg);
+    apr_off_t limit = q->site->max_body;
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_bucket_brigade *bb;
     todo_buf_t b;
@@ -182,9 +156,9 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!eos) {
         apr_bucket *e;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
-                                         AP_MODE_READBYTES, APR_BLOCK_READ,
-                                         HUGE_STRING_LEN);
+        apr_status_t rv =
+            ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                           APR_BLOCK_READ, HUGE_STRING_LEN);
 
         if (rv != APR_SUCCESS) {
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
@@ -198,8 +172,7 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
                 eos = 1;
                 break;
             }
-            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ)
-                != APR_SUCCESS) {
+            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
                 return HTTP_BAD_REQUEST;
             }
             if ((apr_off_t)(b.len + n) > limit) {
@@ -226,9 +199,12 @@ static int body_error(request_rec *r, int status)
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         /* Do not read (or wait for) the rest of an oversized body. */
         r->connection->keepalive = AP_CONN_CLOSE;
-        return send_error(r, status, apr_psprintf(r->pool,
-                          "request body exceeds %" APR_OFF_T_FMT " bytes",
-                          todo_cfg_max_body(todo_req_get(r)->cfg)), NULL);
+        return send_error(r, status,
+                          apr_psprintf(r->pool,
+                                       "request body exceeds %" APR_OFF_T_FMT
+                                       " bytes",
+                                       todo_req_get(r)->site->max_body),
+                          NULL);
     }
     if (status == HTTP_UNSUPPORTED_MEDIA_TYPE) {
         return send_error(r, status, "request body must be application/json",
@@ -246,8 +222,8 @@ static int body_error(request_rec *r, int status)
 static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
                      todo_task_input_t *in, int *has_body)
 {
-    apr_array_header_t *details = apr_array_make(r->pool, 2,
-                                                 sizeof(todo_detail_t));
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     const char *body, *msg = NULL;
     apr_size_t len;
     int st = read_body(r, q, &body, &len);
@@ -296,11 +272,13 @@ static int row_time(request_rec *r, const todo_rows_t *rows, int col,
     if (!v) {
         return 0;
     }
-    ts = apr_palloc(r->pool, TODO_UTIL_TS_LEN);
-    if (todo_util_pg_time_convert(v, ts)) {
-        todo_rlog(r, APLOG_ERR, 0, 0303, "task column %s: unexpected "
+    ts = apr_palloc(r->pool, TODO_TIME_LEN);
+    if (todo_time_from_pg(v, ts)) {
+        todo_rlog(r, APLOG_ERR, 0, 0303,
+                  "task column %s: unexpected "
                   "timestamp \"%.64s\" from the database (not DateStyle "
-                  "ISO, or out of range)", name, v);
+                  "ISO, or out of range)",
+                  name, v);
         return -1;
     }
     *out = ts;
@@ -340,7 +318,7 @@ static void set_etag(request_rec *r, const todo_task_t *t)
 {
     char etag[32];
 
-    todo_util_etag_write(etag, t->version);
+    todo_etag_write(etag, t->version);
     apr_table_set(r->headers_out, "ETag", etag);
 }
 
@@ -362,10 +340,10 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
 {
     todo_rows_t rows;
 
-    if (todo_cfg_foreign_status(q->cfg) == HTTP_FORBIDDEN
+    if (q->site->foreign_status == HTTP_FORBIDDEN
         && todo_dbd_run(r, TODO_STMT_FOREIGN,
-                        todo_sql_args_foreign(r->pool, r->user, id), 1,
-                        &rows) == OK
+                        todo_sql_args_foreign(r->pool, r->user, id), 1, &rows)
+               == OK
         && rows.nrows > 0) {
         return send_error(r, HTTP_FORBIDDEN,
                           "the task belongs to another user", NULL);
@@ -375,16 +353,16 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
 
 static int list_tasks(request_rec *r, todo_req_t *q)
 {
-    apr_array_header_t *details = apr_array_make(r->pool, 2,
-                                                 sizeof(todo_detail_t));
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     todo_list_query_t lq;
     todo_rows_t rows;
     todo_buf_t b;
     const char *total = "0";
     int i, st;
 
-    if (todo_query_parse(r->pool, r->args, todo_cfg_page_default(q->cfg),
-                         todo_cfg_page_max(q->cfg), &lq, details)) {
+    if (todo_query_parse(r->pool, r->args, q->site->page_default,
+                         q->site->page_max, &lq, details)) {
         return send_error(r, HTTP_BAD_REQUEST, "invalid query parameters",
                           details);
     }
@@ -400,7 +378,7 @@ static int list_tasks(request_rec *r, todo_req_t *q)
 
         total = todo_dbd_col(&rows, 0);
         if (!todo_dbd_col(&rows, 1)) {
-            break;                 /* the empty page's lone total row */
+            break; /* the empty page's lone total row */
         }
         if (row_task(r, &rows, 1, &t)) {
             return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
@@ -435,8 +413,7 @@ static int create_task(request_rec *r, todo_req_t *q)
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, q->cfg->prefix, "/v1/tasks/", t.id,
-                               NULL));
+                   todo_route_task_path(r->pool, q->site->prefix, t.id));
     return send_task(r, &t, HTTP_CREATED);
 }
 
@@ -456,8 +433,8 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
     if (row_task(r, &rows, 0, &t)) {
         return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
     }
-    if (todo_util_if_none_match(apr_table_get(r->headers_in,
-                                              "If-None-Match"), t.version)) {
+    if (todo_etag_none_match(apr_table_get(r->headers_in, "If-None-Match"),
+                             t.version)) {
         set_etag(r, &t);
         return send_empty(r, HTTP_NOT_MODIFIED);
     }
@@ -469,13 +446,14 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
 static int update_task(request_rec *r, todo_req_t *q, const char *id,
                        const todo_task_input_t *in, int toggle)
 {
-    const char *vers = todo_util_if_match_versions(
+    const char *vers = todo_etag_match_versions(
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     todo_task_t t;
-    int st = todo_dbd_run(r, TODO_STMT_UPDATE,
-                          todo_sql_args_update(r->pool, r->user, id, vers,
-                                               in, toggle), 0, &rows);
+    int st = todo_dbd_run(
+        r, TODO_STMT_UPDATE,
+        todo_sql_args_update(r->pool, r->user, id, vers, in, toggle), 0,
+        &rows);
 
     if (st != OK) {
         return send_db_error(r, st);
@@ -488,7 +466,8 @@ static int update_task(request_rec *r, todo_req_t *q, const char *id,
         const char *found = todo_dbd_col(&rows, 0);
 
         if (vers && found && strcmp(found, "0")) {
-            return send_error(r, HTTP_PRECONDITION_FAILED, "the task has "
+            return send_error(r, HTTP_PRECONDITION_FAILED,
+                              "the task has "
                               "changed: If-Match does not match its ETag",
                               NULL);
         }
@@ -516,13 +495,13 @@ static int write_task(request_rec *r, todo_req_t *q, const char *id,
 
 static int delete_task(request_rec *r, todo_req_t *q, const char *id)
 {
-    const char *vers = todo_util_if_match_versions(
+    const char *vers = todo_etag_match_versions(
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     const char *found;
     int st = todo_dbd_run(r, TODO_STMT_DELETE,
-                          todo_sql_args_delete(r->pool, r->user, id, vers),
-                          0, &rows);
+                          todo_sql_args_delete(r->pool, r->user, id, vers), 0,
+                          &rows);
 
     if (st != OK) {
         return send_db_error(r, st);
@@ -535,33 +514,34 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
         return send_empty(r, HTTP_NO_CONTENT);
     }
     if (vers && found && strcmp(found, "0")) {
-        return send_error(r, HTTP_PRECONDITION_FAILED, "the task has "
-                          "changed: If-Match does not match its ETag", NULL);
+        return send_error(r, HTTP_PRECONDITION_FAILED,
+                          "the task has "
+                          "changed: If-Match does not match its ETag",
+                          NULL);
     }
     return not_found(r, q, id);
 }
 
+/* The operations on one task: the id in the path must be a UUID. */
 static int one_task(request_rec *r, todo_req_t *q)
 {
     const char *id = q->route.task_id;
 
-    if (!todo_util_is_uuid(id)) {
+    if (!todo_text_is_uuid(id)) {
         return send_error(r, HTTP_UNPROCESSABLE_ENTITY,
                           "the task id is not a UUID", NULL);
     }
     id = apr_pstrdup(r->pool, id);
     ap_str_tolower((char *)id);
-    if (q->route.route == TODO_ROUTE_TASK_COMPLETE) {
-        return write_task(r, q, id, TODO_BODY_COMPLETE);
-    }
-    switch (q->method) {
-    case TODO_M_GET:
-    case TODO_M_HEAD:
+    switch (q->route.op) {
+    case TODO_OP_GET:
         return get_task(r, q, id);
-    case TODO_M_PUT:
+    case TODO_OP_REPLACE:
         return write_task(r, q, id, TODO_BODY_REPLACE);
-    case TODO_M_PATCH:
+    case TODO_OP_PATCH:
         return write_task(r, q, id, TODO_BODY_PATCH);
+    case TODO_OP_COMPLETE:
+        return write_task(r, q, id, TODO_BODY_COMPLETE);
     default:
         return delete_task(r, q, id);
     }
@@ -572,27 +552,33 @@ static int tasks(request_rec *r, todo_req_t *q)
     if (!r->user) {
         /* The access checker always sets a user for these routes; getting
          * here without one means another module bypassed it. */
-        todo_rlog(r, APLOG_ERR, 0, 0301, "task route reached without an "
+        todo_rlog(r, APLOG_ERR, 0, 0301,
+                  "task route reached without an "
                   "authenticated user; refusing");
         return send_error(r, HTTP_UNAUTHORIZED, "authentication required",
                           NULL);
     }
     if (q->route.user && strcmp(q->route.user, r->user)) {
-        return send_error(r, HTTP_FORBIDDEN, "the user in the path is not "
-                          "the authenticated user", NULL);
+        return send_error(r, HTTP_FORBIDDEN,
+                          "the user in the path is not "
+                          "the authenticated user",
+                          NULL);
     }
-    if (q->route.route == TODO_ROUTE_TASKS) {
-        return q->method == TODO_M_POST ? create_task(r, q)
-                                        : list_tasks(r, q);
+    switch (q->route.op) {
+    case TODO_OP_LIST:
+        return list_tasks(r, q);
+    case TODO_OP_CREATE:
+        return create_task(r, q);
+    default:
+        return one_task(r, q);
     }
-    return one_task(r, q);
 }
 
 /* ---------------------------------------------------- the other routes */
 
 static int health(request_rec *r)
 {
-    char ts[TODO_UTIL_TS_LEN];
+    char ts[TODO_TIME_LEN];
     todo_rows_t rows;
     todo_buf_t b;
     int st = todo_dbd_run(r, TODO_STMT_HEALTH, NULL, 1, &rows);
@@ -607,10 +593,12 @@ static int health(request_rec *r)
         return send_error(r, HTTP_SERVICE_UNAVAILABLE,
                           "the database is unavailable", NULL);
     }
-    todo_util_format_time(ts, apr_time_now());
+    todo_time_format(ts, apr_time_now());
     data_begin(r, &b, 256);
-    todo_buf_printf(&b, "{\"status\":\"healthy\",\"database\":\"up\","
-                    "\"timestamp\":\"%s\"}", ts);
+    todo_buf_printf(&b,
+                    "{\"status\":\"healthy\",\"database\":\"up\","
+                    "\"timestamp\":\"%s\"}",
+                    ts);
     return data_end(r, &b, HTTP_OK);
 }
 
@@ -621,27 +609,56 @@ static int openapi(request_rec *r, todo_req_t *q)
 
     todo_buf_init(&b, r->pool, strlen(todo_openapi_doc) + 128);
     todo_buf_puts(&b, "{\"servers\":[{\"url\":");
-    todo_buf_json_string(&b, *q->cfg->prefix ? q->cfg->prefix : "/");
+    todo_buf_json_string(&b, *q->site->prefix ? q->site->prefix : "/");
     todo_buf_puts(&b, "}],");
-    todo_buf_puts(&b, todo_openapi_doc + 1);    /* past its "{" */
+    todo_buf_puts(&b, todo_openapi_doc + 1); /* past its "{" */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     return send_json(r, HTTP_OK, &b);
+}
+
+/* The docs page (Swagger UI for the document, with its Content-Security-
+ * Policy) or the script that starts it; the text comes from todo_docs. */
+static int docs(request_rec *r, todo_req_t *q)
+{
+    const todo_site_t *site = q->site;
+    const char *body;
+
+    if (q->route.op == TODO_OP_DOCS_INIT) {
+        ap_set_content_type(r, "text/javascript; charset=utf-8");
+        body = todo_docs_init_js;
+    }
+    else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       todo_docs_csp(r->pool, site->docs_assets));
+        body = todo_docs_html(
+            r->pool,
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_OPENAPI),
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_DOCS_INIT),
+            site->docs_assets);
+    }
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    r->status = HTTP_OK;
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) {
+        ap_rputs(body, r);
+    }
+    return OK;
 }
 
 /* OPTIONS: a CORS preflight from an allowed origin gets the full set of
  * Access-Control-* headers; anything else just learns the methods. */
 static int options(request_rec *r, todo_req_t *q)
 {
-    const char *allow = todo_route_allow_header(q->route.route);
-
-    apr_table_setn(r->headers_out, "Allow", allow);
-    if (q->origin && apr_table_get(r->headers_in,
-                                   "Access-Control-Request-Method")) {
-        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", allow);
+    apr_table_setn(r->headers_out, "Allow", q->route.allow);
+    if (q->origin
+        && apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
+                       q->route.allow);
         apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
                        CORS_ALLOW_HEADERS);
-        apr_table_setn(r->headers_out, "Access-Control-Max-Age",
-                       CORS_MAX_AGE);
+        apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
     }
     return send_empty(r, HTTP_NO_CONTENT);
 }
@@ -655,31 +672,79 @@ int todo_api_handler(request_rec *r)
     }
     q = todo_req_get(r);
     if (!q) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, TODOLOG(0302)
-                      "SetHandler todo outside a <Location> mod_todo set "
-                      "up at startup; see the README");
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, r,
+            TODOLOG(0302) "SetHandler todo outside a <Location> mod_todo set "
+                          "up at startup; see the README");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (q->route.route == TODO_ROUTE_NONE || todo_docs_off(q)) {
+    switch (q->route.op) {
+    case TODO_OP_NOT_FOUND:
         return send_error(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    if (!(todo_route_allowed(q->route.route) & q->method)) {
-        apr_table_setn(r->err_headers_out, "Allow",
-                       todo_route_allow_header(q->route.route));
-        return send_error(r, HTTP_METHOD_NOT_ALLOWED, apr_psprintf(r->pool,
-                          "%s is not allowed here", r->method), NULL);
-    }
-    switch (q->method == TODO_M_OPTIONS ? TODO_ROUTE_NONE : q->route.route) {
-    case TODO_ROUTE_NONE:
+    case TODO_OP_NOT_ALLOWED:
+        apr_table_setn(r->err_headers_out, "Allow", q->route.allow);
+        return send_error(
+            r, HTTP_METHOD_NOT_ALLOWED,
+            apr_psprintf(r->pool, "%s is not allowed here", r->method), NULL);
+    case TODO_OP_OPTIONS:
         return options(r, q);
-    case TODO_ROUTE_HEALTH:
+    case TODO_OP_HEALTH:
         return health(r);
-    case TODO_ROUTE_OPENAPI:
+    case TODO_OP_OPENAPI:
         return openapi(r, q);
-    case TODO_ROUTE_DOCS:
-    case TODO_ROUTE_DOCS_INIT:
-        return todo_docs_handler(r, q);
+    case TODO_OP_DOCS:
+    case TODO_OP_DOCS_INIT:
+        return docs(r, q);
     default:
         return tasks(r, q);
     }
+}
+
+/* ------------------------------------------------- httpd's own errors */
+
+#define ERROR_FILTER "TODO_JSON_ERROR"
+
+/* Turn httpd's HTML error page into our JSON envelope, for responses under
+ * a todo location (401 from the access checker, 413, 500, ...). */
+void todo_api_insert_error_filter(request_rec *r)
+{
+    todo_req_t *q = todo_req_get(r);
+
+    if (q && !AP_STATUS_IS_HEADER_ONLY(r->status)) {
+        ap_add_output_filter(ERROR_FILTER, q, r, r->connection);
+    }
+}
+
+static apr_status_t error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    todo_req_t *q = f->ctx;
+    apr_bucket *e;
+    todo_buf_t b;
+    int eos = 0;
+
+    /* Swallow the HTML page; at its end, send ours instead. */
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        eos |= APR_BUCKET_IS_EOS(e);
+    }
+    apr_brigade_cleanup(bb);
+    if (!eos) {
+        return APR_SUCCESS;
+    }
+    todo_buf_init(&b, r->pool, 256);
+    error_body(r, &b, r->status, q->err_code, q->err_message, NULL);
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)b.len);
+    APR_BRIGADE_INSERT_TAIL(
+        bb, apr_bucket_pool_create(b.data, b.len, r->pool, bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+void todo_api_register_filters(void)
+{
+    ap_register_output_filter(ERROR_FILTER, error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }

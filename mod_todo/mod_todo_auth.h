@@ -1,18 +1,12 @@
-/* mod_todo_auth: bearer-token authentication in the access-checker phase. */
+/* mod_todo_auth: bearer-token authentication in the access-checker phase,
+ * the glue between httpd and todo_verifier. */
 #ifndef MOD_TODO_AUTH_H
 #define MOD_TODO_AUTH_H
 
-#include "mod_todo_config.h"
-
-/* Validate an effective configuration and build its verifier (keys,
- * policy, JWKS URL cache, token cache) in p.  Returns NULL, or a one-line
- * reason that starts with the name of the directive to fix. */
-const char *todo_auth_build(apr_pool_t *p, const todo_dir_cfg *eff,
-                            todo_auth_t **out);
+#include "mod_todo_req.h"
 
 /* check_access hook: establishes r->user from the bearer token for every
- * request under P except the public ones (health, openapi.json, OPTIONS,
- * unknown routes and methods, which the handler answers with 404/405). */
+ * request the router says needs a user (todo_route_t.needs_user). */
 int todo_auth_check_access(request_rec *r);
 
 #endif

@@ -1,4 +1,5 @@
-/* Directives and per-directory configuration of mod_todo. */
+/* Directives, the per-directory configuration and its defaults, and the
+ * startup pass that turns each todo location into a todo_site_t. */
 #include <errno.h>
 #include <stdlib.h>
 #include <apr_strings.h>
@@ -7,11 +8,35 @@
 #include <http_core.h>
 
 #include "mod_todo_config.h"
-#include "mod_todo_auth.h"
 #include "todo_docs.h"
 #include "todo_fetch.h"
 
 #define MAX_KEY_FILE (64 * 1024)
+
+/* The default of every Todo* directive, in one place (as mod_http2's
+ * h2_config does).  httpd's merges leave a field unset (TODO_UNSET, 0 or
+ * NULL) until a directive sets it; at startup each todo location's
+ * effective configuration is merged over this record, once, so requests
+ * read plain values and never test for "unset". */
+static const todo_dir_cfg defaults = {
+    .algs = TODO_ALG_BIT(TODO_ALG_HS256), /* TodoJWTAlgorithms HS256 */
+    .keys = NULL,                         /* no key material: refused */
+    .jwks_url = NULL,                     /* TodoJWKSURL: none */
+    .jwks_refresh = 60,                   /* TodoJWKSRefreshInterval, s */
+    .issuer = NULL,                       /* TodoJWTIssuer: not checked */
+    .audience = NULL,                     /* TodoJWTAudience: not checked */
+    .leeway = 30,                         /* TodoJWTLeeway, s */
+    .user_claim = "sub",                  /* TodoJWTUserClaim */
+    .foreign_status = 404,                /* TodoForeignTaskStatus */
+    .cors_origins = NULL,                 /* TodoCORSOrigins: no CORS */
+    .max_body = 16384,                    /* TodoMaxBodySize, bytes */
+    .page_default = 50,                   /* TodoPageSize default ... */
+    .page_max = 100,                      /* ... and maximum */
+    .docs = 1,                            /* TodoDocs on */
+    /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
+     * swagger-ui-dist 5 */
+    .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
+};
 
 void *todo_config_create_dir(apr_pool_t *p, char *dir)
 {
@@ -63,52 +88,9 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(page_max);
     MERGE_INT(docs);
     MERGE_PTR(docs_assets);
-    MERGE_PTR(prefix);
-    MERGE_PTR(auth);
-    MERGE_PTR(vauth);
+    MERGE_PTR(site);
+    MERGE_PTR(vsites);
     return n;
-}
-
-const todo_auth_t *todo_cfg_auth(const todo_dir_cfg *c, const server_rec *s)
-{
-    const todo_auth_t *a = NULL;
-
-    if (c->vauth && s->is_virtual) {
-        a = apr_hash_get(c->vauth, &s, sizeof(s));
-    }
-    return a ? a : c->auth;
-}
-
-int todo_cfg_foreign_status(const todo_dir_cfg *c)
-{
-    return c->foreign_status != TODO_UNSET ? c->foreign_status
-                                           : TODO_DEFAULT_FOREIGN;
-}
-
-apr_off_t todo_cfg_max_body(const todo_dir_cfg *c)
-{
-    return c->max_body != TODO_UNSET ? c->max_body : TODO_DEFAULT_MAX_BODY;
-}
-
-int todo_cfg_page_default(const todo_dir_cfg *c)
-{
-    return c->page_default != TODO_UNSET ? c->page_default
-                                         : TODO_DEFAULT_PAGE;
-}
-
-int todo_cfg_page_max(const todo_dir_cfg *c)
-{
-    return c->page_max != TODO_UNSET ? c->page_max : TODO_DEFAULT_PAGE_MAX;
-}
-
-int todo_cfg_docs(const todo_dir_cfg *c)
-{
-    return c->docs != TODO_UNSET ? c->docs : TODO_DEFAULT_DOCS;
-}
-
-const char *todo_cfg_docs_assets(const todo_dir_cfg *c)
-{
-    return c->docs_assets ? c->docs_assets : TODO_DEFAULT_DOCS_ASSETS;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -147,8 +129,8 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 }
 
 /* Read a small file (key material) completely. */
-static const char *read_file(cmd_parms *cmd, const char *arg,
-                             char **buf, apr_size_t *len)
+static const char *read_file(cmd_parms *cmd, const char *arg, char **buf,
+                             apr_size_t *len)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_file_t *f;
@@ -183,10 +165,10 @@ static const char *read_file(cmd_parms *cmd, const char *arg,
     return NULL;
 }
 
-static todo_jwt_keyset_t *section_keys(cmd_parms *cmd, todo_dir_cfg *c)
+static todo_keys_t *section_keys(cmd_parms *cmd, todo_dir_cfg *c)
 {
     if (!c->keys) {
-        c->keys = todo_jwt_keyset_make(cmd->pool);
+        c->keys = todo_keys_make(cmd->pool);
     }
     return c->keys;
 }
@@ -200,12 +182,14 @@ static const char *set_algorithms(cmd_parms *cmd, void *dv, const char *args)
     const char *w;
 
     while (*(w = ap_getword_conf(cmd->temp_pool, &args))) {
-        int alg = todo_jwt_alg_from_name(w);
+        int alg = todo_keys_alg_from_name(w);
 
         if (alg < 0) {
-            return dir_err(cmd, "unknown or unsafe algorithm '%s' (allowed: "
+            return dir_err(cmd,
+                           "unknown or unsafe algorithm '%s' (allowed: "
                            "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 "
-                           "ES512 EdDSA, exact spelling)", w);
+                           "ES512 EdDSA, exact spelling)",
+                           w);
         }
         mask |= TODO_ALG_BIT(alg);
     }
@@ -222,12 +206,12 @@ static const char *add_secret(cmd_parms *cmd, todo_dir_cfg *c,
     const char *err;
 
     if (c->has_secret) {
-        return dir_err(cmd, "a secret is already set in this section "
+        return dir_err(cmd,
+                       "a secret is already set in this section "
                        "(TodoJWTSecret and TodoJWTSecretFile are exclusive)");
     }
-    err = todo_jwt_keyset_add_secret(section_keys(cmd, c),
-                                     (const unsigned char *)secret, len,
-                                     NULL);
+    err = todo_keys_add_secret(section_keys(cmd, c),
+                               (const unsigned char *)secret, len, NULL);
     if (err) {
         return dir_err(cmd, "%s", err);
     }
@@ -243,8 +227,9 @@ static const char *undefined_variable(apr_pool_t *p, const char *s)
     const char *v, *e;
 
     for (v = strstr(s, "${"); v; v = strstr(v + 1, "${")) {
-        for (e = v + 2; apr_isalnum(*e) || *e == '_'; e++)
+        for (e = v + 2; apr_isalnum(*e) || *e == '_'; e++) {
             ;
+        }
         if (*e == '}' && e > v + 2) {
             return apr_pstrmemdup(p, v, (apr_size_t)(e - v + 1));
         }
@@ -260,7 +245,8 @@ static const char *set_secret(cmd_parms *cmd, void *dv, const char *arg)
      * argument; never take that literal (and well known) text for a
      * secret.  Name only the variable: the rest may be secret. */
     if (var) {
-        return dir_err(cmd, "%s is not defined (export it in the "
+        return dir_err(cmd,
+                       "%s is not defined (export it in the "
                        "environment of httpd, e.g. /etc/apache2/envvars)",
                        var);
     }
@@ -298,7 +284,7 @@ static const char *add_pem(cmd_parms *cmd, void *dv, const char *path,
         return err;
     }
     /* (An empty second argument reaches us as NULL: no kid.) */
-    err = todo_jwt_keyset_add_pem(section_keys(cmd, dv), buf, len, kid);
+    err = todo_keys_add_pem(section_keys(cmd, dv), buf, len, kid);
     return err ? dir_err(cmd, "%s: %s", path, err) : NULL;
 }
 
@@ -311,7 +297,7 @@ static const char *set_jwks_file(cmd_parms *cmd, void *dv, const char *path)
     if (err) {
         return err;
     }
-    err = todo_jwt_keyset_add_jwks(section_keys(cmd, dv), buf, len, NULL);
+    err = todo_keys_add_jwks(section_keys(cmd, dv), buf, len, NULL);
     return err ? dir_err(cmd, "%s: %s", path, err) : NULL;
 }
 
@@ -334,9 +320,10 @@ typedef struct {
 } int_spec;
 
 static const int_spec spec_refresh = {
-    APR_OFFSETOF(todo_dir_cfg, jwks_refresh), 1, 86400 };
-static const int_spec spec_leeway = {
-    APR_OFFSETOF(todo_dir_cfg, leeway), 0, 300 };
+    APR_OFFSETOF(todo_dir_cfg, jwks_refresh), 1, 86400
+};
+static const int_spec spec_leeway = { APR_OFFSETOF(todo_dir_cfg, leeway), 0,
+                                      300 };
 
 static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
 {
@@ -344,8 +331,8 @@ static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
     long v;
 
     if (parse_int(arg, spec->lo, spec->hi, &v)) {
-        return dir_err(cmd, "'%s' is not a whole number from %ld to %ld",
-                       arg, spec->lo, spec->hi);
+        return dir_err(cmd, "'%s' is not a whole number from %ld to %ld", arg,
+                       spec->lo, spec->hi);
     }
     *(int *)((char *)dv + spec->offset) = (int)v;
     return NULL;
@@ -400,8 +387,10 @@ static const char *check_origin(apr_pool_t *p, const char *o)
         if (!(apr_isalnum(*s) || *s == '.' || *s == '-' || *s == ':'
               || *s == '[' || *s == ']')
             || apr_isupper(*s)) {
-            return apr_psprintf(p, "'%s' is not a lower-case scheme://host"
-                                "[:port] origin (no path, no wildcard)", o);
+            return apr_psprintf(p,
+                                "'%s' is not a lower-case scheme://host"
+                                "[:port] origin (no path, no wildcard)",
+                                o);
         }
     }
     return NULL;
@@ -449,7 +438,7 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
 
     if (parse_int(def, 1, 1000, &d) || parse_int(max, 1, 1000, &m) || d > m) {
         return dir_err(cmd, "needs a default and a maximum page size, "
-                       "1 <= default <= maximum <= 1000");
+                            "1 <= default <= maximum <= 1000");
     }
     c->page_default = (int)d;
     c->page_max = (int)m;
@@ -469,43 +458,46 @@ static const char *set_docs_assets(cmd_parms *cmd, void *dv, const char *arg)
 #define DIRCONF (RSRC_CONF | ACCESS_CONF)
 #define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
 
-const command_rec todo_cmds[] = {
+const command_rec todo_config_cmds[] = {
     AP_INIT_RAW_ARGS("TodoJWTAlgorithms", set_algorithms, NULL, DIRCONF,
-        "algorithms accepted in tokens (HS256 ... EdDSA)"),
+                     "algorithms accepted in tokens (HS256 ... EdDSA)"),
     AP_INIT_TAKE1("TodoJWTSecret", set_secret, NULL, DIRCONF,
-        "HMAC secret, raw bytes, at least 32"),
+                  "HMAC secret, raw bytes, at least 32"),
     AP_INIT_TAKE1("TodoJWTSecretFile", set_secret_file, NULL, DIRCONF,
-        "file holding the HMAC secret"),
-    AP_INIT_TAKE12("TodoJWTPublicKeyFile", add_pem, NULL, DIRCONF,
+                  "file holding the HMAC secret"),
+    AP_INIT_TAKE12(
+        "TodoJWTPublicKeyFile", add_pem, NULL, DIRCONF,
         "PEM public key file (RSA, EC or Ed25519) and optional kid"),
     AP_INIT_TAKE1("TodoJWKSFile", set_jwks_file, NULL, DIRCONF,
-        "JWKS document with the verification keys"),
+                  "JWKS document with the verification keys"),
     AP_INIT_TAKE1("TodoJWKSURL", set_jwks_url, NULL, DIRCONF,
-        "http(s) URL of a JWKS document"),
+                  "http(s) URL of a JWKS document"),
     AP_INIT_TAKE1("TodoJWKSRefreshInterval", set_int, (void *)&spec_refresh,
-        DIRCONF, "least seconds between two fetches of the JWKS URL"),
+                  DIRCONF,
+                  "least seconds between two fetches of the JWKS URL"),
     AP_INIT_TAKE1("TodoJWTIssuer", set_nonempty, SLOT(issuer), DIRCONF,
-        "required iss claim"),
+                  "required iss claim"),
     AP_INIT_TAKE1("TodoJWTAudience", set_nonempty, SLOT(audience), DIRCONF,
-        "required aud claim value"),
+                  "required aud claim value"),
     AP_INIT_TAKE1("TodoJWTLeeway", set_int, (void *)&spec_leeway, DIRCONF,
-        "allowed clock skew in seconds (0-300)"),
+                  "allowed clock skew in seconds (0-300)"),
     AP_INIT_TAKE1("TodoJWTUserClaim", set_user_claim, SLOT(user_claim),
-        DIRCONF, "claim naming the user"),
+                  DIRCONF, "claim naming the user"),
     AP_INIT_TAKE1("TodoForeignTaskStatus", set_foreign, NULL, DIRCONF,
-        "status for another user's task: 404 or 403"),
+                  "status for another user's task: 404 or 403"),
     AP_INIT_RAW_ARGS("TodoCORSOrigins", set_cors, NULL, DIRCONF,
-        "origins allowed to call the API from a browser"),
+                     "origins allowed to call the API from a browser"),
     AP_INIT_TAKE1("TodoMaxBodySize", set_max_body, NULL, DIRCONF,
-        "largest request body in bytes"),
+                  "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
-        "default and maximum list page size"),
+                  "default and maximum list page size"),
     AP_INIT_FLAG("TodoDocs", ap_set_flag_slot, SLOT(docs), DIRCONF,
-        "serve the API documentation (Swagger UI) at P/docs: on or off"),
+                 "serve the API documentation (Swagger UI) at P/docs"),
     AP_INIT_TAKE1("TodoDocsAssets", set_docs_assets, SLOT(docs_assets),
-        DIRCONF, "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
-        "swagger-ui.css"),
-    {NULL}
+                  DIRCONF,
+                  "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
+                  "swagger-ui.css"),
+    { NULL }
 };
 
 /* ------------------------------------------- finding the todo locations */
@@ -516,14 +508,20 @@ typedef struct {
     const ap_directive_t *section; /* enclosing section, or NULL */
     const char *path;              /* <Location> path */
     const char *problem;           /* why it cannot be used, or NULL */
-} todo_site;
+} found_site;
+
+/* A Todo* directive inside a section. */
+typedef struct {
+    const ap_directive_t *directive;
+    const ap_directive_t *section;
+} stray_dir;
 
 static int is_todo_handler(apr_pool_t *p, const ap_directive_t *d)
 {
     const char *args = d->args;
 
     return !strcasecmp(d->directive, "SetHandler")
-        && !strcmp(ap_getword_conf(p, &args), TODO_HANDLER);
+           && !strcmp(ap_getword_conf(p, &args), TODO_HANDLER);
 }
 
 /* The first word of a section's arguments ("/api>" -> "/api"). */
@@ -542,14 +540,14 @@ static const char *section_arg(apr_pool_t *p, const ap_directive_t *d)
 static void add_site(apr_pool_t *p, apr_array_header_t *sites,
                      const ap_directive_t *vhost, const ap_directive_t *sec)
 {
-    todo_site *site = apr_array_push(sites);
+    found_site *site = apr_array_push(sites);
 
     site->vhost = vhost;
     site->section = sec;
     site->path = NULL;
     site->problem = NULL;
     if (!sec) {
-        site->path = "";                  /* server-wide: P is "" */
+        site->path = ""; /* server-wide: P is "" */
     }
     else if (!strcasecmp(sec->directive, "<Location")) {
         site->path = section_arg(p, sec);
@@ -567,40 +565,48 @@ static void add_site(apr_pool_t *p, apr_array_header_t *sites,
 
 /* Walk the tree: conditional sections (<IfModule>, <IfDefine>, ...) are
  * entered; whether their condition held is settled later, because only
- * sections httpd actually built are matched against this list. */
+ * sections httpd actually built are matched against this list.  Todo*
+ * directives inside sections are noted, to check that each sits in a todo
+ * location. */
 static void find_sites(apr_pool_t *p, const ap_directive_t *node,
-                       const ap_directive_t *vhost,
-                       const ap_directive_t *sec, apr_array_header_t *sites)
+                       const ap_directive_t *vhost, const ap_directive_t *sec,
+                       apr_array_header_t *sites, apr_array_header_t *strays)
 {
     for (; node; node = node->next) {
         if (!strcasecmp(node->directive, "<VirtualHost")) {
-            find_sites(p, node->first_child, node, NULL, sites);
+            find_sites(p, node->first_child, node, NULL, sites, strays);
         }
         else if (node->first_child && !strncasecmp(node->directive, "<If", 3)
                  && strcasecmp(node->directive, "<If")) {
-            find_sites(p, node->first_child, vhost, sec, sites);
+            find_sites(p, node->first_child, vhost, sec, sites, strays);
         }
         else if (node->first_child) {
-            find_sites(p, node->first_child, vhost, node, sites);
+            find_sites(p, node->first_child, vhost, node, sites, strays);
         }
         else if (is_todo_handler(p, node)) {
             add_site(p, sites, vhost, sec);
         }
+        else if (sec && !strncasecmp(node->directive, "Todo", 4)) {
+            stray_dir *d = apr_array_push(strays);
+
+            d->directive = node;
+            d->section = sec;
+        }
     }
 }
 
-static int site_in_server(const todo_site *site, const server_rec *s)
+static int site_in_server(const found_site *site, const server_rec *s)
 {
     if (!s->is_virtual) {
         return site->vhost == NULL;
     }
     return site->vhost && s->defn_name
-        && !strcmp(site->vhost->filename, s->defn_name)
-        && site->vhost->line_num == (int)s->defn_line_number;
+           && !strcmp(site->vhost->filename, s->defn_name)
+           && site->vhost->line_num == (int)s->defn_line_number;
 }
 
 /* The per-directory configuration httpd built for a site. */
-static ap_conf_vector_t *site_config(const todo_site *site, server_rec *s)
+static ap_conf_vector_t *site_config(const found_site *site, server_rec *s)
 {
     core_server_config *sconf = ap_get_core_module_config(s->module_config);
     ap_conf_vector_t **sec = (ap_conf_vector_t **)sconf->sec_url->elts;
@@ -619,7 +625,7 @@ static ap_conf_vector_t *site_config(const todo_site *site, server_rec *s)
     return NULL;
 }
 
-static const char *site_where(apr_pool_t *p, const todo_site *site)
+static const char *site_where(apr_pool_t *p, const found_site *site)
 {
     const ap_directive_t *d = site->section ? site->section : site->vhost;
 
@@ -638,97 +644,120 @@ static int config_fail(server_rec *s, const char *msg)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* Build the verifier of a site, after validating the configuration it
- * will really run with: the server-wide defaults merged with the section. */
-static int make_verifier(apr_pool_t *pconf, server_rec *s,
-                         const todo_site *site, ap_conf_vector_t *v,
-                         todo_dir_cfg *c)
-{
-    todo_dir_cfg *eff = c;
-    const char *err;
-    apr_size_t n;
-
-    if (v != s->lookup_defaults) {
-        eff = todo_config_merge_dir(pconf,
-                  ap_get_module_config(s->lookup_defaults, &todo_module), c);
-    }
-    err = todo_auth_build(pconf, eff, &c->auth);
-    if (err) {
-        return config_fail(s, apr_psprintf(pconf, "%s (%s)", err,
-                                           site_where(pconf, site)));
-    }
-    n = strlen(site->path);
-    c->prefix = apr_pstrmemdup(pconf, site->path,
-                               n && site->path[n - 1] == '/' ? n - 1 : n);
-    return OK;
-}
-
 static int same_string(const char *a, const char *b)
 {
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Whether two effective configurations make the same verifier. */
+/* Whether two resolved configurations make the same verifier. */
 static int same_auth(const todo_dir_cfg *a, const todo_dir_cfg *b)
 {
     return a->algs == b->algs && a->keys == b->keys
-        && same_string(a->jwks_url, b->jwks_url)
-        && a->jwks_refresh == b->jwks_refresh
-        && same_string(a->issuer, b->issuer)
-        && same_string(a->audience, b->audience)
-        && a->leeway == b->leeway
-        && same_string(a->user_claim, b->user_claim);
+           && same_string(a->jwks_url, b->jwks_url)
+           && a->jwks_refresh == b->jwks_refresh
+           && same_string(a->issuer, b->issuer)
+           && same_string(a->audience, b->audience) && a->leeway == b->leeway
+           && same_string(a->user_claim, b->user_claim);
+}
+
+/* What section c runs with in server s: s's defaults merged with the
+ * section, over the defaults record. */
+static todo_dir_cfg *resolve(apr_pool_t *pconf, server_rec *s, todo_dir_cfg *c)
+{
+    todo_dir_cfg *eff = todo_config_merge_dir(
+        pconf, ap_get_module_config(s->lookup_defaults, &todo_module), c);
+
+    return todo_config_merge_dir(pconf, (void *)&defaults, eff);
+}
+
+static const char *make_verifier(apr_pool_t *pconf, const todo_dir_cfg *r,
+                                 todo_verifier_t **out)
+{
+    todo_verifier_conf_t vc;
+
+    vc.algs = r->algs;
+    vc.keys = r->keys;
+    vc.jwks_url = r->jwks_url;
+    vc.jwks_refresh = apr_time_from_sec(r->jwks_refresh);
+    vc.issuer = r->issuer;
+    vc.audience = r->audience;
+    vc.leeway = r->leeway;
+    vc.user_claim = r->user_claim;
+    return todo_verifier_make(pconf, &vc, out);
+}
+
+/* The site of a resolved configuration; its verifier is `verifier` when
+ * given (an equal one exists), else built and validated here. */
+static const char *make_site(apr_pool_t *pconf, const found_site *site,
+                             const todo_dir_cfg *r, todo_verifier_t *verifier,
+                             todo_site_t **out)
+{
+    todo_site_t *t = apr_pcalloc(pconf, sizeof(*t));
+    apr_size_t n = strlen(site->path);
+    const char *err;
+
+    t->verifier = verifier;
+    if (!verifier && (err = make_verifier(pconf, r, &t->verifier))) {
+        return err;
+    }
+    t->prefix = apr_pstrmemdup(pconf, site->path,
+                               n && site->path[n - 1] == '/' ? n - 1 : n);
+    t->foreign_status = r->foreign_status;
+    t->cors_origins = r->cors_origins;
+    t->max_body = r->max_body;
+    t->page_default = r->page_default;
+    t->page_max = r->page_max;
+    t->docs = r->docs;
+    t->docs_assets = r->docs_assets;
+    *out = t;
+    return NULL;
 }
 
 /* A main-server site served by virtual host s: s's Todo* defaults apply
- * there (as httpd merges them for every request to s), so when they give
- * another verifier, build and check that one as well. */
-static int vhost_verifier(apr_pool_t *pconf, server_rec *main_s,
-                          server_rec *s, const todo_site *site,
-                          todo_dir_cfg *c)
+ * there (as httpd merges them for every request to s), so resolve it for
+ * s too; its verifier is shared when s's defaults leave it the same. */
+static int vhost_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
+                      const found_site *site, todo_dir_cfg *c)
 {
-    todo_dir_cfg *mine, *theirs;
-    todo_auth_t *auth;
-    const char *err;
+    todo_dir_cfg *mine = resolve(pconf, s, c);
+    todo_dir_cfg *theirs = resolve(pconf, main_s, c);
+    todo_site_t *t;
+    const char *err =
+        make_site(pconf, site, mine,
+                  same_auth(mine, theirs) ? c->site->verifier : NULL, &t);
 
-    mine = todo_config_merge_dir(pconf,
-               ap_get_module_config(s->lookup_defaults, &todo_module), c);
-    theirs = todo_config_merge_dir(pconf,
-               ap_get_module_config(main_s->lookup_defaults, &todo_module),
-               c);
-    if (same_auth(mine, theirs)) {
-        return OK;
-    }
-    err = todo_auth_build(pconf, mine, &auth);
     if (err) {
-        return config_fail(s, apr_psprintf(pconf, "%s (%s, in the virtual "
-                           "host at %s:%d)", err, site_where(pconf, site),
-                           s->defn_name ? s->defn_name : "?",
-                           (int)s->defn_line_number));
+        return config_fail(s, apr_psprintf(pconf,
+                                           "%s (%s, in the virtual "
+                                           "host at %s:%d)",
+                                           err, site_where(pconf, site),
+                                           s->defn_name ? s->defn_name : "?",
+                                           (int)s->defn_line_number));
     }
-    if (!c->vauth) {
-        c->vauth = apr_hash_make(pconf);
+    if (!c->vsites) {
+        c->vsites = apr_hash_make(pconf);
     }
-    apr_hash_set(c->vauth, apr_pmemdup(pconf, &s, sizeof(s)), sizeof(s),
-                 auth);
+    apr_hash_set(c->vsites, apr_pmemdup(pconf, &s, sizeof(s)), sizeof(s), t);
     return OK;
 }
 
-/* Give one site its prefix and verifier. */
+/* Give one site its resolved configuration. */
 static int setup_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
-                      const todo_site *site)
+                      const found_site *site)
 {
     ap_conf_vector_t *v = site_config(site, s);
     todo_srv_cfg *sc;
     todo_dir_cfg *c;
 
     if (site->problem) {
-        return config_fail(s, apr_psprintf(pconf, "SetHandler todo: needs a "
-                           "<Location> with a literal path, not %s (%s)",
-                           site->problem, site_where(pconf, site)));
+        return config_fail(
+            s, apr_psprintf(pconf,
+                            "SetHandler todo: needs a "
+                            "<Location> with a literal path, not %s (%s)",
+                            site->problem, site_where(pconf, site)));
     }
     if (!v) {
-        return OK;                 /* inside a condition that was false */
+        return OK; /* inside a condition that was false */
     }
     c = ap_get_module_config(v, &todo_module);
     if (!c) {
@@ -736,41 +765,81 @@ static int setup_site(apr_pool_t *pconf, server_rec *main_s, server_rec *s,
          * section only when one of its directives appears there: a
          * <Location> with nothing but "SetHandler todo" (all Todo*
          * directives at server level) has none.  Give it an empty one,
-         * which inherits everything, to hold the prefix and verifier. */
+         * which inherits everything, to hold the site. */
         c = todo_config_create_dir(pconf, NULL);
         ap_set_module_config(v, &todo_module, c);
     }
-    if (!c->auth) {
-        if (make_verifier(pconf, s, site, v, c) != OK) {
-            return HTTP_INTERNAL_SERVER_ERROR;
+    if (!c->site) {
+        todo_site_t *t;
+        const char *err =
+            make_site(pconf, site, resolve(pconf, s, c), NULL, &t);
+
+        if (err) {
+            return config_fail(s, apr_psprintf(pconf, "%s (%s)", err,
+                                               site_where(pconf, site)));
         }
+        c->site = t;
     }
     else if (s->is_virtual && !site->vhost) {
         /* A main-server site, seen again through a virtual host. */
-        if (vhost_verifier(pconf, main_s, s, site, c) != OK) {
+        if (vhost_site(pconf, main_s, s, site, c) != OK) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
     sc = ap_get_module_config(s->module_config, &todo_module);
-    APR_ARRAY_PUSH(sc->prefixes, const char *) = c->prefix;
+    APR_ARRAY_PUSH(sc->prefixes, const char *) = c->site->prefix;
+    return OK;
+}
+
+/* A Todo* directive in a section that is not a todo location has no
+ * effect (each location's settings are resolved once, at startup, from
+ * its own section and its server's): refuse it rather than let an admin
+ * believe, say, a key or a body limit applies there. */
+static int check_strays(apr_pool_t *ptemp, server_rec *s,
+                        const apr_array_header_t *sites,
+                        const apr_array_header_t *todo_dirs)
+{
+    int i, j;
+
+    for (i = 0; i < todo_dirs->nelts; i++) {
+        const stray_dir *d = &APR_ARRAY_IDX(todo_dirs, i, stray_dir);
+        int ours = 0;
+
+        for (j = 0; j < sites->nelts && !ours; j++) {
+            ours = APR_ARRAY_IDX(sites, j, found_site).section == d->section;
+        }
+        if (!ours) {
+            return config_fail(
+                s, apr_psprintf(ptemp,
+                                "%s: has no effect in "
+                                "%s %s> at %s:%d, which is not a todo location"
+                                " (put Todo* directives in the <Location> "
+                                "with SetHandler todo, or at server or "
+                                "virtual-host level)",
+                                d->directive->directive, d->section->directive,
+                                d->section->args, d->directive->filename,
+                                d->directive->line_num));
+        }
+    }
     return OK;
 }
 
 int todo_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                       apr_array_header_t **servers_out)
 {
-    apr_array_header_t *sites = apr_array_make(ptemp, 4, sizeof(todo_site));
-    apr_array_header_t *servers = apr_array_make(pconf, 2,
-                                                 sizeof(server_rec *));
+    apr_array_header_t *sites = apr_array_make(ptemp, 4, sizeof(found_site));
+    apr_array_header_t *strays = apr_array_make(ptemp, 4, sizeof(stray_dir));
+    apr_array_header_t *servers =
+        apr_array_make(pconf, 2, sizeof(server_rec *));
     server_rec *sp;
     int i;
 
-    find_sites(ptemp, ap_conftree, NULL, NULL, sites);
+    find_sites(ptemp, ap_conftree, NULL, NULL, sites, strays);
     for (sp = s; sp; sp = sp->next) {
         int used = 0;
 
         for (i = 0; i < sites->nelts; i++) {
-            const todo_site *site = &APR_ARRAY_IDX(sites, i, todo_site);
+            const found_site *site = &APR_ARRAY_IDX(sites, i, found_site);
 
             /* A virtual host also serves the main server's sites. */
             if (!site_in_server(site, sp) && site->vhost) {
@@ -784,6 +853,9 @@ int todo_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
         if (used) {
             APR_ARRAY_PUSH(servers, server_rec *) = sp;
         }
+    }
+    if (check_strays(ptemp, s, sites, strays) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (servers_out) {
         *servers_out = servers;

@@ -4,18 +4,19 @@
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
-#include <apr_dbd.h>
+#include <apr_dbd.h> /* before mod_dbd.h, which needs it */
 #include <mod_dbd.h>
 #include <libpq-fe.h>
 
 #include "mod_todo_dbd.h"
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
 /* Which of our statements the server still knows on this connection. */
-#define PROBE_SQL "SELECT name FROM pg_prepared_statements" \
-                  " WHERE name LIKE 'todo\\_%'"
+#define PROBE_SQL                             \
+    "SELECT name FROM pg_prepared_statements" \
+    " WHERE name LIKE 'todo\\_%'"
 
 /* A pooled connection that sat idle this long may have lost its server
  * (PostgreSQL restarted meanwhile) without libpq knowing yet.  A write is
@@ -32,9 +33,9 @@ static apr_uint32_t outages;
 
 /* What we know of one pooled connection, kept in its own pool. */
 typedef struct {
-    apr_time_t last_ok;        /* a statement last succeeded on it */
-    apr_uint32_t outages;      /* the count of outages at that time */
-    int configured;            /* TODO_SQL_SESSION_SETUP was sent */
+    apr_time_t last_ok;   /* a statement last succeeded on it */
+    apr_uint32_t outages; /* the count of outages at that time */
+    int configured;       /* TODO_SQL_SESSION_SETUP was sent */
 } todo_conn_state_t;
 
 #define CONN_STATE_KEY "todo_conn_state"
@@ -86,7 +87,7 @@ static int connection_lost(const char *msg)
         return !strncmp(code, "57P", 3) || !strncmp(code, "08", 2);
     }
     return !msg || strstr(msg, "server closed the connection")
-        || strstr(msg, "no connection to the server");
+           || strstr(msg, "no connection to the server");
 }
 
 /* PostgreSQL words its errors in the server's lc_messages language, and
@@ -177,8 +178,10 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
     if (missing) {
         /* A new session (the server restarted): its settings are gone. */
         configure(r, dbd);
-        todo_rlog(r, APLOG_NOTICE, 0, 0202, "prepared %d statement(s) again "
-                  "on a database connection that had lost them", missing);
+        todo_rlog(r, APLOG_NOTICE, 0, 0202,
+                  "prepared %d statement(s) again "
+                  "on a database connection that had lost them",
+                  missing);
     }
     return missing;
 }
@@ -196,7 +199,7 @@ static int suspect(ap_dbd_t *dbd)
     const todo_conn_state_t *cs = conn_state(dbd);
 
     return cs->outages != apr_atomic_read32(&outages)
-        || apr_time_now() - cs->last_ok > IDLE_CHECK;
+           || apr_time_now() - cs->last_ok > IDLE_CHECK;
 }
 
 /* Reset a connection whose server went away, and give the new session
@@ -231,7 +234,7 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     int missing = reprepare(r, dbd);
 
     if (missing > 0) {
-        return 1;                  /* it never ran: safe to send again */
+        return 1; /* it never ran: safe to send again */
     }
     if (missing == 0) {
         return 0;
@@ -254,24 +257,25 @@ static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
     int nrows = 0;
 
     if (apr_dbd_query(dbd->driver, dbd->handle, &nrows,
-                      apr_pstrcat(r->pool, "DEALLOCATE ", st->label,
-                                  NULL))) {
-        return recover(r, dbd, idempotent);  /* the connection failed */
+                      apr_pstrcat(r->pool, "DEALLOCATE ", st->label, NULL))) {
+        return recover(r, dbd, idempotent); /* the connection failed */
     }
-    todo_rlog(r, APLOG_NOTICE, 0, 0206, "%s: the tables it reads changed "
-              "since it was prepared; preparing it again", st->label);
+    todo_rlog(r, APLOG_NOTICE, 0, 0206,
+              "%s: the tables it reads changed "
+              "since it was prepared; preparing it again",
+              st->label);
     return prepare_one(r, dbd, st) == 0 ? 1 : recover(r, dbd, idempotent);
 }
 
 static int exec_stmt(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                      const char **args, apr_dbd_results_t **res)
 {
-    apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, st->label,
-                                            APR_HASH_KEY_STRING);
+    apr_dbd_prepared_t *stmt =
+        apr_hash_get(dbd->prepared, st->label, APR_HASH_KEY_STRING);
 
     *res = NULL;
     if (!stmt) {
-        return -1;                 /* reprepare() will supply it */
+        return -1; /* reprepare() will supply it */
     }
     return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1,
                            st->nargs, args);
@@ -337,7 +341,7 @@ int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
         return unavailable(r, "no connection");
     }
     if (!conn_state(dbd)->configured) {
-        configure(r, dbd);         /* first use of this connection */
+        configure(r, dbd); /* first use of this connection */
     }
     if (!idempotent && ensure_live(r, dbd) < 0) {
         return unavailable(r, "the connection is lost and cannot be reset");
@@ -371,7 +375,8 @@ const char *todo_dbd_col(const todo_rows_t *rows, int col)
     char *v = NULL;
 
     if (apr_dbd_datum_get(rows->driver, rows->row, col, APR_DBD_TYPE_STRING,
-                          &v) != APR_SUCCESS) {
+                          &v)
+        != APR_SUCCESS) {
         return NULL;
     }
     return v;

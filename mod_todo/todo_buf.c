@@ -22,8 +22,9 @@ static void reserve(todo_buf_t *b, apr_size_t n)
     if (need <= b->cap) {
         return;
     }
-    for (cap = b->cap * 2; cap < need; cap *= 2)
+    for (cap = b->cap * 2; cap < need; cap *= 2) {
         ;
+    }
     nd = apr_palloc(b->pool, cap);
     memcpy(nd, b->data, b->len);
     b->data = nd;
@@ -77,9 +78,10 @@ static int maybe_special(apr_uint64_t w)
     const apr_uint64_t highs = APR_UINT64_C(0x8080808080808080);
     apr_uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
 
-    return (((w - ones * 0x20) & ~w)
-            | ((q - ones) & ~q)
-            | ((bs - ones) & ~bs)) & highs ? 1 : 0;
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs))
+                   & highs
+               ? 1
+               : 0;
 }
 
 /* Append the escape sequence of one special byte. */
@@ -90,13 +92,27 @@ static void put_escape(todo_buf_t *b, unsigned char c)
 
     o[0] = '\\';
     switch (c) {
-    case '"':  o[1] = '"';  break;
-    case '\\': o[1] = '\\'; break;
-    case '\n': o[1] = 'n';  break;
-    case '\r': o[1] = 'r';  break;
-    case '\t': o[1] = 't';  break;
-    case '\b': o[1] = 'b';  break;
-    case '\f': o[1] = 'f';  break;
+    case '"':
+        o[1] = '"';
+        break;
+    case '\\':
+        o[1] = '\\';
+        break;
+    case '\n':
+        o[1] = 'n';
+        break;
+    case '\r':
+        o[1] = 'r';
+        break;
+    case '\t':
+        o[1] = 't';
+        break;
+    case '\b':
+        o[1] = 'b';
+        break;
+    case '\f':
+        o[1] = 'f';
+        break;
     default:
         memcpy(o + 1, "u00", 3);
         o[4] = hex[c >> 4];

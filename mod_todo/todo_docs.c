@@ -41,30 +41,31 @@ static int bad_char(unsigned char c)
  * or an IPv6 literal in brackets. */
 static int good_authority(const char *a, apr_size_t n)
 {
-    apr_size_t i = 0;
+    apr_size_t i = 0, d;
 
     if (n && a[0] == '[') {
-        for (i = 1; i < n && (apr_isxdigit(a[i]) || a[i] == ':'
-                              || a[i] == '.'); i++)
-            ;
+        i = 1;
+        while (i < n && (apr_isxdigit(a[i]) || a[i] == ':' || a[i] == '.')) {
+            i++;
+        }
         if (i == 1 || i >= n || a[i] != ']') {
             return 0;
         }
         i++;
     }
     else {
-        for (; i < n && (apr_isalnum(a[i]) || a[i] == '.' || a[i] == '-');
-             i++)
-            ;
+        while (i < n && (apr_isalnum(a[i]) || a[i] == '.' || a[i] == '-')) {
+            i++;
+        }
         if (i == 0) {
             return 0;
         }
     }
     if (i < n && a[i] == ':') {
-        apr_size_t d = ++i;
-
-        for (; i < n && apr_isdigit(a[i]); i++)
-            ;
+        d = ++i;
+        while (i < n && apr_isdigit(a[i])) {
+            i++;
+        }
         if (i == d || i - d > 5) {
             return 0;
         }
@@ -105,16 +106,20 @@ const char *todo_docs_check_assets(apr_pool_t *p, const char *assets)
     if (s) {
         a = strcspn(assets + s, "/");
         if (!good_authority(assets + s, a)) {
-            return apr_psprintf(p, "'%s' has no valid host[:port] (user "
-                                "info is not allowed)", assets);
+            return apr_psprintf(p,
+                                "'%s' has no valid host[:port] (user "
+                                "info is not allowed)",
+                                assets);
         }
         return NULL;
     }
     if (assets[0] == '/' && assets[1] != '/') {
         return NULL;
     }
-    return apr_psprintf(p, "'%s' is neither an http(s) URL nor a path "
-                        "starting with /", assets);
+    return apr_psprintf(p,
+                        "'%s' is neither an http(s) URL nor a path "
+                        "starting with /",
+                        assets);
 }
 
 const char *todo_docs_assets_origin(apr_pool_t *p, const char *assets)
@@ -160,8 +165,8 @@ static void put_html(todo_buf_t *b, const char *s, apr_size_t n)
     }
 }
 
-/* The location prefix as a URL path (RFC 3986 pchar and "/" kept, the
- * rest percent-encoded: P is the decoded <Location> path), HTML-escaped. */
+/* A path as a URL path (RFC 3986 pchar and "/" kept, the rest percent-
+ * encoded: P is the decoded <Location> path), HTML-escaped. */
 static void put_path(todo_buf_t *b, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -190,40 +195,39 @@ static apr_size_t assets_len(const char *assets)
     return n;
 }
 
-const char *todo_docs_html(apr_pool_t *p, const char *prefix,
-                           const char *assets)
+const char *todo_docs_html(apr_pool_t *p, const char *openapi,
+                           const char *init, const char *assets)
 {
     apr_size_t an = assets_len(assets);
     todo_buf_t b;
 
     todo_buf_init(&b, p, 1024);
-    todo_buf_puts(&b,
-        "<!DOCTYPE html>\n"
-        "<html lang=\"en\">\n"
-        "<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, "
-        "initial-scale=1\">\n"
-        "<title>mod_todo API - Swagger UI</title>\n"
-        "<link rel=\"icon\" href=\"data:,\">\n"
-        "<link rel=\"stylesheet\" href=\"");
+    todo_buf_puts(&b, "<!DOCTYPE html>\n"
+                      "<html lang=\"en\">\n"
+                      "<head>\n"
+                      "<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, "
+                      "initial-scale=1\">\n"
+                      "<title>mod_todo API - Swagger UI</title>\n"
+                      "<link rel=\"icon\" href=\"data:,\">\n"
+                      "<link rel=\"stylesheet\" href=\"");
     put_html(&b, assets, an);
     todo_buf_puts(&b, "/swagger-ui.css\">\n"
-        "</head>\n"
-        "<body>\n"
-        "<div id=\"swagger-ui\" data-openapi-url=\"");
-    put_path(&b, prefix);
-    todo_buf_puts(&b, "/openapi.json\" data-assets=\"");
+                      "</head>\n"
+                      "<body>\n"
+                      "<div id=\"swagger-ui\" data-openapi-url=\"");
+    put_path(&b, openapi);
+    todo_buf_puts(&b, "\" data-assets=\"");
     put_html(&b, assets, an);
     todo_buf_puts(&b, "\"></div>\n"
-        "<script src=\"");
+                      "<script src=\"");
     put_html(&b, assets, an);
     todo_buf_puts(&b, "/swagger-ui-bundle.js\"></script>\n"
-        "<script src=\"");
-    put_path(&b, prefix);
-    todo_buf_puts(&b, "/docs/init.js\"></script>\n"
-        "</body>\n"
-        "</html>\n");
+                      "<script src=\"");
+    put_path(&b, init);
+    todo_buf_puts(&b, "\"></script>\n"
+                      "</body>\n"
+                      "</html>\n");
     return todo_buf_cstr(&b);
 }
 
@@ -235,7 +239,8 @@ const char *todo_docs_csp(apr_pool_t *p, const char *assets)
     /* Swagger UI's stylesheet carries its icons as data: URLs, and the
      * page's empty icon is one; requests (the document, "Try it out") go
      * to this server only. */
-    return apr_psprintf(p, "default-src 'none'; script-src %s; "
+    return apr_psprintf(p,
+                        "default-src 'none'; script-src %s; "
                         "style-src %s; img-src %s data:; font-src %s; "
                         "connect-src 'self'; base-uri 'none'; "
                         "form-action 'none'; frame-ancestors 'none'",

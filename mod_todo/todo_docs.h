@@ -1,5 +1,5 @@
-/* todo_docs: the interactive API documentation of GET P/docs (SPEC
- * section 3): an HTML page that loads Swagger UI 5 from the TodoDocsAssets
+/* todo_docs: the interactive API documentation of GET P/docs (docs/api.md
+ * §3, docs/browser.md): an HTML page that loads Swagger UI 5 from the TodoDocsAssets
  * prefix and points it at P/openapi.json, the script that starts it
  * (P/docs/init.js, a file of its own so that the page's
  * Content-Security-Policy needs no 'unsafe-inline'), and that policy.
@@ -17,13 +17,13 @@
  * backslash, ";", ","...).  One or more trailing slashes are allowed. */
 const char *todo_docs_check_assets(apr_pool_t *p, const char *assets);
 
-/* The page for location prefix `prefix` (P, "" for the server root) and
- * a checked assets prefix: the stylesheet and bundle come from
- * <assets>/swagger-ui.css and <assets>/swagger-ui-bundle.js; P (percent-
- * encoded as a URL path) names P/openapi.json and P/docs/init.js.  Every
- * value is HTML-escaped. */
-const char *todo_docs_html(apr_pool_t *p, const char *prefix,
-                           const char *assets);
+/* The page, for a checked assets prefix: the stylesheet and bundle come
+ * from <assets>/swagger-ui.css and <assets>/swagger-ui-bundle.js; it
+ * shows the document at path `openapi` and runs the script at path
+ * `init` (P/openapi.json and P/docs/init.js, from the router; decoded
+ * paths, percent-encoded here).  Every value is HTML-escaped. */
+const char *todo_docs_html(apr_pool_t *p, const char *openapi,
+                           const char *init, const char *assets);
 
 /* The Content-Security-Policy of the page: scripts, styles, images and
  * fonts from 'self' and the assets' origin only (nothing more when the

@@ -29,16 +29,19 @@ void todo_fetch_global_init(void)
 
 /* "http://" or "https://" (any case) followed by something other than
  * another '/'. */
-static int todo_fetch_has_authority(const char *url)
+static int has_authority(const char *url)
 {
     apr_size_t n;
 
-    if (strncasecmp(url, "http://", 7) == 0)
+    if (strncasecmp(url, "http://", 7) == 0) {
         n = 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
+    }
+    else if (strncasecmp(url, "https://", 8) == 0) {
         n = 8;
-    else
+    }
+    else {
         return 0;
+    }
     return url[n] != '\0' && url[n] != '/';
 }
 
@@ -49,22 +52,28 @@ const char *todo_fetch_check_url(apr_pool_t *p, const char *url)
     const char *reason = NULL;
 
     (void)p;
-    if (url == NULL || *url == '\0')
+    if (url == NULL || *url == '\0') {
         return "empty URL";
+    }
     /* curl is lenient ("http:host", "https:///host"); we are not. */
-    if (!todo_fetch_has_authority(url))
+    if (!has_authority(url)) {
         return "not an absolute http:// or https:// URL";
-    if ((u = curl_url()) == NULL)
+    }
+    if ((u = curl_url()) == NULL) {
         return "out of memory";
+    }
     /* Without CURLU_DEFAULT_SCHEME a relative or scheme-less URL fails. */
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
-        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
         reason = "not an absolute http:// or https:// URL";
-    else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+    }
+    else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         reason = "URL scheme must be http or https";
+    }
     else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
-             || host == NULL || *host == '\0')
+             || host == NULL || *host == '\0') {
         reason = "URL has no host";
+    }
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
@@ -72,30 +81,31 @@ const char *todo_fetch_check_url(apr_pool_t *p, const char *url)
 }
 
 typedef struct {
-    char *data;                 /* malloc'd, copied into the pool at the end */
+    char *data; /* malloc'd, copied into the pool at the end */
     size_t len;
     size_t cap;
     int too_big;
 } todo_fetch_body_t;
 
-static size_t todo_fetch_write(char *ptr, size_t size, size_t nmemb,
-                               void *userdata)
+static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     todo_fetch_body_t *b = userdata;
     size_t n = size * nmemb;
 
     if (n > TODO_FETCH_MAX_BYTES - b->len) {
         b->too_big = 1;
-        return 0;               /* anything but n aborts the transfer */
+        return 0; /* anything but n aborts the transfer */
     }
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 16384;
         char *d;
 
-        while (cap < b->len + n)
+        while (cap < b->len + n) {
             cap *= 2;
-        if ((d = realloc(b->data, cap)) == NULL)
+        }
+        if ((d = realloc(b->data, cap)) == NULL) {
             return 0;
+        }
         b->data = d;
         b->cap = cap;
     }
@@ -104,9 +114,8 @@ static size_t todo_fetch_write(char *ptr, size_t size, size_t nmemb,
     return n;
 }
 
-static void todo_fetch_setup(CURL *h, const char *url, long timeout_ms,
-                             struct curl_slist *headers,
-                             todo_fetch_body_t *body)
+static void setup(CURL *h, const char *url, long timeout_ms,
+                  struct curl_slist *headers, todo_fetch_body_t *body)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
     /* No SIGALRM-based DNS timeouts: they are not thread-safe. */
@@ -127,28 +136,31 @@ static void todo_fetch_setup(CURL *h, const char *url, long timeout_ms,
                      (curl_off_t)TODO_FETCH_MAX_BYTES);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_todo");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, todo_fetch_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 }
 
 /* Messages are fixed texts (curl_easy_strerror, not the error buffer,
  * which carries timings): callers may keep one per distinct failure. */
-static const char *todo_fetch_error(apr_pool_t *p, CURLcode rc, long status,
-                                    const todo_fetch_body_t *body)
+static const char *error(apr_pool_t *p, CURLcode rc, long status,
+                         const todo_fetch_body_t *body)
 {
-    if (body->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+    if (body->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         return apr_psprintf(p, "document larger than %d bytes",
                             TODO_FETCH_MAX_BYTES);
-    if (rc != CURLE_OK)
+    }
+    if (rc != CURLE_OK) {
         return curl_easy_strerror(rc);
-    if (status < 200 || status > 299)
+    }
+    if (status < 200 || status > 299) {
         return apr_psprintf(p, "HTTP status %ld", status);
+    }
     return NULL;
 }
 
 apr_status_t todo_fetch_get(apr_pool_t *p, const char *url,
-                            apr_interval_time_t timeout,
-                            char **body, apr_size_t *len, const char **err)
+                            apr_interval_time_t timeout, char **body,
+                            apr_size_t *len, const char **err)
 {
     todo_fetch_body_t b = { NULL, 0, 0, 0 };
     struct curl_slist *headers;
@@ -160,27 +172,30 @@ apr_status_t todo_fetch_get(apr_pool_t *p, const char *url,
     *body = NULL;
     *len = 0;
     *err = todo_fetch_check_url(p, url);
-    if (*err)
+    if (*err) {
         return APR_EINVAL;
-    if (timeout <= 0)
+    }
+    if (timeout <= 0) {
         timeout = TODO_FETCH_DEFAULT_TIMEOUT;
+    }
     if ((h = curl_easy_init()) == NULL) {
         *err = "cannot create a curl handle";
         return APR_ENOMEM;
     }
     headers = curl_slist_append(NULL, "Accept: application/jwk-set+json, "
-                                "application/json");
-    todo_fetch_setup(h, url, (long)(timeout / 1000 > 0 ? timeout / 1000 : 1),
-                     headers, &b);
+                                      "application/json");
+    setup(h, url, (long)(timeout / 1000 > 0 ? timeout / 1000 : 1), headers,
+          &b);
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
     curl_slist_free_all(headers);
-    why = todo_fetch_error(p, rc, status, &b);
+    why = error(p, rc, status, &b);
     if (why == NULL) {
         *body = apr_palloc(p, b.len + 1);
-        if (b.len)
+        if (b.len) {
             memcpy(*body, b.data, b.len);
+        }
         (*body)[b.len] = '\0';
         *len = b.len;
     }

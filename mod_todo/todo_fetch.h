@@ -21,7 +21,7 @@ const char *todo_fetch_check_url(apr_pool_t *p, const char *url);
  * transport errors fail with a reason in *err.  The body is allocated in p
  * and NUL-terminated. */
 apr_status_t todo_fetch_get(apr_pool_t *p, const char *url,
-                            apr_interval_time_t timeout,
-                            char **body, apr_size_t *len, const char **err);
+                            apr_interval_time_t timeout, char **body,
+                            apr_size_t *len, const char **err);
 
 #endif

@@ -1,4 +1,4 @@
-/* todo_json: the response envelope (SPEC section 6) and the JSON form of a
+/* todo_json: the response envelope (docs/api.md §6) and the JSON form of a
  * task, written straight into a todo_buf_t -- no json_t trees on the way
  * out, since this runs for every response. */
 #include "todo_json.h"
@@ -94,25 +94,30 @@ typedef struct {
 } status_entry_t;
 
 static const status_entry_t status_table[] = {
-    {400, "VALIDATION_ERROR", "The request is invalid."},
-    {401, "UNAUTHORIZED", "Authentication is required."},
-    {403, "FORBIDDEN", "Access to this resource is forbidden."},
-    {404, "NOT_FOUND", "The requested resource was not found."},
-    {405, "METHOD_NOT_ALLOWED", "The method is not allowed for this resource."},
-    {409, "CONFLICT", "The request conflicts with the current state."},
-    {412, "PRECONDITION_FAILED", "The resource does not match the given precondition."},
-    {413, "PAYLOAD_TOO_LARGE", "The request body is too large."},
-    {415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json."},
-    {422, "UNPROCESSABLE_ENTITY", "The request body could not be processed."},
-    {503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."},
+    { 400, "VALIDATION_ERROR", "The request is invalid." },
+    { 401, "UNAUTHORIZED", "Authentication is required." },
+    { 403, "FORBIDDEN", "Access to this resource is forbidden." },
+    { 404, "NOT_FOUND", "The requested resource was not found." },
+    { 405, "METHOD_NOT_ALLOWED",
+      "The method is not allowed for this resource." },
+    { 409, "CONFLICT", "The request conflicts with the current state." },
+    { 412, "PRECONDITION_FAILED",
+      "The resource does not match the given precondition." },
+    { 413, "PAYLOAD_TOO_LARGE", "The request body is too large." },
+    { 415, "UNSUPPORTED_MEDIA_TYPE",
+      "The request body must be application/json." },
+    { 422, "UNPROCESSABLE_ENTITY",
+      "The request body could not be processed." },
+    { 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable." },
 };
 
-static const status_entry_t status_bad_request =
-    {0, "BAD_REQUEST", "The request is invalid."};
+static const status_entry_t status_bad_request = { 0, "BAD_REQUEST",
+                                                   "The request is invalid." };
 /* Also what a non-error status maps to: asking for an error body for one
  * is a bug of ours, not of the client. */
-static const status_entry_t status_internal =
-    {0, "INTERNAL_ERROR", "An internal error occurred."};
+static const status_entry_t status_internal = {
+    0, "INTERNAL_ERROR", "An internal error occurred."
+};
 
 static const status_entry_t *status_lookup(int status)
 {

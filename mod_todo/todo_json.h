@@ -1,4 +1,4 @@
-/* todo_json: the response envelope of SPEC section 6 and the JSON form of
+/* todo_json: the response envelope of docs/api.md §6 and the JSON form of
  * a task, written straight into a todo_buf_t.  Free of httpd. */
 #ifndef TODO_JSON_H
 #define TODO_JSON_H
@@ -8,7 +8,7 @@
 
 typedef struct {
     const char *request_id;
-    const char *timestamp;     /* RFC 3339 */
+    const char *timestamp; /* RFC 3339 */
 } todo_meta_t;
 
 /* {"data": ...  -- the caller writes the data value next. */
@@ -23,7 +23,7 @@ void todo_json_error(todo_buf_t *b, const char *code, const char *message,
                      const apr_array_header_t *details,
                      const todo_meta_t *meta);
 
-/* The error code and a generic message for an HTTP status (SPEC table):
+/* The error code and a generic message for an HTTP status (docs/api.md §6.2):
  * 400 VALIDATION_ERROR, 401 UNAUTHORIZED, 403 FORBIDDEN, 404 NOT_FOUND,
  * 405 METHOD_NOT_ALLOWED, 412 PRECONDITION_FAILED, 413 PAYLOAD_TOO_LARGE,
  * 415 UNSUPPORTED_MEDIA_TYPE, 422 UNPROCESSABLE_ENTITY, 503
@@ -32,7 +32,7 @@ void todo_json_error(todo_buf_t *b, const char *code, const char *message,
 const char *todo_json_status_code(int status);
 const char *todo_json_status_message(int status);
 
-/* One task object with the fields in SPEC order. */
+/* One task object with the fields in the order of docs/api.md §4. */
 void todo_json_task(todo_buf_t *b, const todo_task_t *t);
 
 #endif

@@ -1,4 +1,4 @@
-/* todo_query: the list query string of GET .../tasks (SPEC section 5).
+/* todo_query: the list query string of GET .../tasks (docs/api.md §5).
  *
  * This runs on every list request, so the query string is copied once into
  * the pool and decoded in place; the strings handed back point into that
@@ -7,12 +7,19 @@
 #include <strings.h>
 #include <apr_strings.h>
 #include "todo_query.h"
-#include "todo_task.h"          /* todo_detail_t */
-#include "todo_util.h"
+#include "todo_task.h" /* todo_detail_t */
+#include "todo_text.h"
+#include "todo_time.h"
 
 typedef enum {
-    P_STATUS, P_SORT, P_LIMIT, P_OFFSET, P_Q,
-    P_DUE_BEFORE, P_DUE_AFTER, P_UPDATED_SINCE,
+    P_STATUS,
+    P_SORT,
+    P_LIMIT,
+    P_OFFSET,
+    P_Q,
+    P_DUE_BEFORE,
+    P_DUE_AFTER,
+    P_UPDATED_SINCE,
     P_COUNT
 } param_e;
 
@@ -41,9 +48,10 @@ static const char *const sort_names[TODO_SORT_COUNT] = {
 };
 
 #define M_STATUS "must be one of pending, completed, all"
-#define M_SORT "must be one of created_at, updated_at, due_at, priority, " \
-               "title, each optionally prefixed by '-' for descending, " \
-               "or created_at_asc, created_at_desc"
+#define M_SORT                                                  \
+    "must be one of created_at, updated_at, due_at, priority, " \
+    "title, each optionally prefixed by '-' for descending, "   \
+    "or created_at_asc, created_at_desc"
 #define M_OFFSET "must be an integer 0-1000000000"
 #define M_TIME "must be an RFC 3339 date-time"
 
@@ -78,10 +86,11 @@ static long form_decode(char *s)
             *o++ = ' ';
         }
         else if (*s == '%') {
-            int hi = todo_util_hex_value((unsigned char)s[1]), lo;
+            int hi = todo_text_hex_value((unsigned char)s[1]), lo;
 
             /* hi < 0 also stops at the NUL of a "%" at the end. */
-            if (hi < 0 || (lo = todo_util_hex_value((unsigned char)s[2])) < 0) {
+            if (hi < 0
+                || (lo = todo_text_hex_value((unsigned char)s[2])) < 0) {
                 return -1;
             }
             *o++ = (char)(hi << 4 | lo);
@@ -209,10 +218,10 @@ static void parse_q(query_parse_t *qp, const char *v, long n)
     long chars;
 
     if (n == 0) {
-        qp->q->q = NULL;        /* "q=" is the same as no q */
+        qp->q->q = NULL; /* "q=" is the same as no q */
         return;
     }
-    chars = todo_util_utf8_length(v, (apr_size_t)n);
+    chars = todo_text_utf8_length(v, (apr_size_t)n);
     if (chars < 0) {
         problem(qp, param_names[P_Q], "must be valid UTF-8");
     }
@@ -227,12 +236,11 @@ static void parse_q(query_parse_t *qp, const char *v, long n)
     }
 }
 
-static void parse_time(query_parse_t *qp, param_e which, const char *v,
-                       long n)
+static void parse_time(query_parse_t *qp, param_e which, const char *v, long n)
 {
     const char *norm;
 
-    if (has_nul(v, n) || todo_util_rfc3339_parse(qp->p, v, &norm) != 0) {
+    if (has_nul(v, n) || todo_time_rfc3339_parse(qp->p, v, &norm) != 0) {
         problem(qp, param_names[which], M_TIME);
         return;
     }
@@ -275,10 +283,10 @@ static void parse_pair(query_parse_t *qp, char *pair, unsigned *seen)
         *value++ = '\0';
     }
     else {
-        value = pair + strlen(pair);    /* a bare name has an empty value */
+        value = pair + strlen(pair); /* a bare name has an empty value */
     }
     nlen = form_decode(name);
-    if (nlen < 0 || todo_util_utf8_length(name, (apr_size_t)nlen) < 0) {
+    if (nlen < 0 || todo_text_utf8_length(name, (apr_size_t)nlen) < 0) {
         /* Nothing we could name in details[].field. */
         problem(qp, NULL, "malformed parameter name");
         return;
@@ -334,7 +342,7 @@ int todo_query_parse(apr_pool_t *p, const char *args, int default_limit,
     q->limit = default_limit;
     q->offset = 0;
     if (args == NULL || *args == '\0') {
-        return 0;               /* the common case costs nothing */
+        return 0; /* the common case costs nothing */
     }
     qp.p = p;
     qp.details = details;
@@ -350,7 +358,7 @@ int todo_query_parse(apr_pool_t *p, const char *args, int default_limit,
         if (amp != NULL) {
             *amp++ = '\0';
         }
-        if (*pair != '\0') {            /* "&&" and a trailing "&" */
+        if (*pair != '\0') { /* "&&" and a trailing "&" */
             parse_pair(&qp, pair, &seen);
         }
         pair = amp;

@@ -1,4 +1,4 @@
-/* todo_query: the list query string of GET .../tasks (SPEC section 5).
+/* todo_query: the list query string of GET .../tasks (docs/api.md §5).
  * Free of httpd. */
 #ifndef TODO_QUERY_H
 #define TODO_QUERY_H
@@ -7,7 +7,7 @@
 #include <apr_tables.h>
 
 typedef enum {
-    TODO_SORT_CREATED_DESC = 0,   /* default: "-created_at" */
+    TODO_SORT_CREATED_DESC = 0, /* default: "-created_at" */
     TODO_SORT_CREATED_ASC,
     TODO_SORT_UPDATED_ASC,
     TODO_SORT_UPDATED_DESC,
@@ -31,8 +31,8 @@ typedef struct {
     todo_sort_e sort;
     int limit;
     long offset;
-    const char *q;              /* NULL when absent */
-    const char *due_before;     /* normalized RFC 3339, NULL when absent */
+    const char *q;          /* NULL when absent */
+    const char *due_before; /* normalized RFC 3339, NULL when absent */
     const char *due_after;
     const char *updated_since;
 } todo_list_query_t;

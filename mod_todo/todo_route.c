@@ -1,8 +1,60 @@
-#include <string.h>
-#include <apr_strings.h>
+/* todo_route: paths and methods of the API (see todo_route.h). */
 #include "todo_route.h"
 
+#include <string.h>
+
+#include <apr_strings.h>
+
 #define MAX_SEGS 5
+
+/* Every route with the methods it answers: the one table to extend when
+ * the API grows.  HEAD is served as GET (httpd drops the body); OPTIONS
+ * is answered on every route. */
+static const struct {
+    todo_route_e route;
+    const char *method;
+    todo_op_e op;
+} ops[] = {
+    { TODO_ROUTE_HEALTH, "GET", TODO_OP_HEALTH },
+    { TODO_ROUTE_HEALTH, "HEAD", TODO_OP_HEALTH },
+    { TODO_ROUTE_OPENAPI, "GET", TODO_OP_OPENAPI },
+    { TODO_ROUTE_OPENAPI, "HEAD", TODO_OP_OPENAPI },
+    { TODO_ROUTE_DOCS, "GET", TODO_OP_DOCS },
+    { TODO_ROUTE_DOCS, "HEAD", TODO_OP_DOCS },
+    { TODO_ROUTE_DOCS_INIT, "GET", TODO_OP_DOCS_INIT },
+    { TODO_ROUTE_DOCS_INIT, "HEAD", TODO_OP_DOCS_INIT },
+    { TODO_ROUTE_TASKS, "GET", TODO_OP_LIST },
+    { TODO_ROUTE_TASKS, "HEAD", TODO_OP_LIST },
+    { TODO_ROUTE_TASKS, "POST", TODO_OP_CREATE },
+    { TODO_ROUTE_TASK, "GET", TODO_OP_GET },
+    { TODO_ROUTE_TASK, "HEAD", TODO_OP_GET },
+    { TODO_ROUTE_TASK, "PUT", TODO_OP_REPLACE },
+    { TODO_ROUTE_TASK, "PATCH", TODO_OP_PATCH },
+    { TODO_ROUTE_TASK, "DELETE", TODO_OP_DELETE },
+    { TODO_ROUTE_TASK_COMPLETE, "PATCH", TODO_OP_COMPLETE },
+};
+
+/* The Allow header of each route: the methods of the table, and OPTIONS. */
+static const char *const allow[TODO_ROUTE_COUNT] = {
+    "",
+    "GET, HEAD, OPTIONS",
+    "GET, HEAD, OPTIONS",
+    "GET, HEAD, OPTIONS",
+    "GET, HEAD, OPTIONS",
+    "GET, HEAD, POST, OPTIONS",
+    "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
+    "PATCH, OPTIONS",
+};
+
+const char *todo_route_rel(const char *prefix, const char *uri)
+{
+    apr_size_t n = strlen(prefix);
+
+    if (!uri || strncmp(uri, prefix, n)) {
+        return NULL;
+    }
+    return uri[n] == '/' || uri[n] == '\0' ? uri + n : NULL;
+}
 
 /* Split rel into at most MAX_SEGS non-empty segments; returns the count, or
  * MAX_SEGS + 1 when there are more (no route is that deep). */
@@ -52,107 +104,128 @@ static todo_route_e match_tasks(const char **segs, int n, todo_route_t *out)
     return TODO_ROUTE_NONE;
 }
 
-todo_route_e todo_route_match(apr_pool_t *p, const char *rel,
-                              todo_route_t *out)
+static todo_route_e match_path(apr_pool_t *p, const char *rel,
+                               todo_route_t *out)
 {
     const char *segs[MAX_SEGS];
-    int n = split(p, rel ? rel : "", segs);
+    int n = split(p, rel, segs);
     int base = 0;
+    todo_route_e route;
 
-    memset(out, 0, sizeof(*out));
     if (n == 1 && strcmp(segs[0], "health") == 0) {
-        return out->route = TODO_ROUTE_HEALTH;
+        return TODO_ROUTE_HEALTH;
     }
     if (n == 1 && strcmp(segs[0], "openapi.json") == 0) {
-        return out->route = TODO_ROUTE_OPENAPI;
+        return TODO_ROUTE_OPENAPI;
     }
+    /* Only these two shapes: "/docs/tasks" is still the user "docs". */
     if (n == 1 && strcmp(segs[0], "docs") == 0) {
-        return out->route = TODO_ROUTE_DOCS;
+        return TODO_ROUTE_DOCS;
     }
     if (n == 2 && strcmp(segs[0], "docs") == 0
         && strcmp(segs[1], "init.js") == 0) {
-        return out->route = TODO_ROUTE_DOCS_INIT;
+        return TODO_ROUTE_DOCS_INIT;
     }
     if (n > MAX_SEGS || n == 0) {
-        return out->route = TODO_ROUTE_NONE;
+        return TODO_ROUTE_NONE;
     }
     if (strcmp(segs[0], "v1") == 0) {
         base = 1;
     }
     /* Fixed shape first: [v1/]tasks... */
     if (n > base && strcmp(segs[base], "tasks") == 0) {
-        return out->route = match_tasks(segs + base, n - base, out);
+        return match_tasks(segs + base, n - base, out);
     }
     /* Then the user-scoped shape: [v1/]{user}/tasks... */
     if (n > base + 1) {
-        out->route = match_tasks(segs + base + 1, n - base - 1, out);
-        if (out->route != TODO_ROUTE_NONE) {
+        route = match_tasks(segs + base + 1, n - base - 1, out);
+        if (route != TODO_ROUTE_NONE) {
             out->user = segs[base];
         }
-        return out->route;
+        return route;
     }
-    return out->route = TODO_ROUTE_NONE;
+    return TODO_ROUTE_NONE;
 }
 
-unsigned todo_route_method(const char *method)
+static todo_op_e match_method(todo_route_e route, const char *method)
 {
-    static const struct { const char *name; unsigned bit; } map[] = {
-        {"GET", TODO_M_GET}, {"HEAD", TODO_M_HEAD}, {"POST", TODO_M_POST},
-        {"PUT", TODO_M_PUT}, {"PATCH", TODO_M_PATCH},
-        {"DELETE", TODO_M_DELETE}, {"OPTIONS", TODO_M_OPTIONS},
-    };
-    size_t i;
+    apr_size_t i;
 
-    for (i = 0; method && i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(method, map[i].name) == 0) {
-            return map[i].bit;
+    if (route == TODO_ROUTE_NONE) {
+        return TODO_OP_NOT_FOUND;
+    }
+    if (method && !strcmp(method, "OPTIONS")) {
+        return TODO_OP_OPTIONS;
+    }
+    for (i = 0; method && i < sizeof(ops) / sizeof(ops[0]); i++) {
+        if (ops[i].route == route && !strcmp(ops[i].method, method)) {
+            return ops[i].op;
         }
     }
-    return TODO_M_OTHER;
+    return TODO_OP_NOT_ALLOWED;
 }
 
-unsigned todo_route_allowed(todo_route_e route)
+/* The operations on a user's tasks.  Everything else -- health, the
+ * OpenAPI document, preflights, and what is refused anyway (unknown
+ * routes, wrong methods) -- is answered without a token. */
+static int needs_user(todo_op_e op)
 {
-    const unsigned read = TODO_M_GET | TODO_M_HEAD | TODO_M_OPTIONS;
-
-    switch (route) {
-    case TODO_ROUTE_HEALTH:
-    case TODO_ROUTE_OPENAPI:
-    case TODO_ROUTE_DOCS:
-    case TODO_ROUTE_DOCS_INIT:
-        return read;
-    case TODO_ROUTE_TASKS:
-        return read | TODO_M_POST;
-    case TODO_ROUTE_TASK:
-        return read | TODO_M_PUT | TODO_M_PATCH | TODO_M_DELETE;
-    case TODO_ROUTE_TASK_COMPLETE:
-        return TODO_M_PATCH | TODO_M_OPTIONS;
+    switch (op) {
+    case TODO_OP_LIST:
+    case TODO_OP_CREATE:
+    case TODO_OP_GET:
+    case TODO_OP_REPLACE:
+    case TODO_OP_PATCH:
+    case TODO_OP_COMPLETE:
+    case TODO_OP_DELETE:
+        return 1;
     default:
         return 0;
     }
 }
 
-const char *todo_route_allow_header(todo_route_e route)
+void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
+                        todo_route_t *out)
 {
-    switch (route) {
-    case TODO_ROUTE_HEALTH:
-    case TODO_ROUTE_OPENAPI:
-    case TODO_ROUTE_DOCS:
-    case TODO_ROUTE_DOCS_INIT:
-        return "GET, HEAD, OPTIONS";
-    case TODO_ROUTE_TASKS:
-        return "GET, HEAD, POST, OPTIONS";
-    case TODO_ROUTE_TASK:
-        return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS";
-    case TODO_ROUTE_TASK_COMPLETE:
-        return "PATCH, OPTIONS";
-    default:
-        return "";
+    memset(out, 0, sizeof(*out));
+    out->route = rel ? match_path(p, rel, out) : TODO_ROUTE_NONE;
+    if (out->route == TODO_ROUTE_NONE) {
+        out->user = out->task_id = NULL;
+    }
+    out->op = match_method(out->route, method);
+    out->allow = allow[out->route];
+    out->needs_user = needs_user(out->op);
+}
+
+void todo_route_drop_docs(todo_route_t *out)
+{
+    if (out->route == TODO_ROUTE_DOCS || out->route == TODO_ROUTE_DOCS_INIT) {
+        out->route = TODO_ROUTE_NONE;
+        out->op = TODO_OP_NOT_FOUND;
+        out->allow = allow[TODO_ROUTE_NONE];
+        out->needs_user = 0;
     }
 }
 
-int todo_route_needs_user(todo_route_e route)
+const char *todo_route_path(apr_pool_t *p, const char *prefix,
+                            todo_route_e route)
 {
-    return route == TODO_ROUTE_TASKS || route == TODO_ROUTE_TASK
-        || route == TODO_ROUTE_TASK_COMPLETE;
+    switch (route) {
+    case TODO_ROUTE_HEALTH:
+        return apr_pstrcat(p, prefix, "/health", NULL);
+    case TODO_ROUTE_OPENAPI:
+        return apr_pstrcat(p, prefix, "/openapi.json", NULL);
+    case TODO_ROUTE_DOCS:
+        return apr_pstrcat(p, prefix, "/docs", NULL);
+    case TODO_ROUTE_DOCS_INIT:
+        return apr_pstrcat(p, prefix, "/docs/init.js", NULL);
+    default:
+        return NULL;
+    }
+}
+
+const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
+                                 const char *id)
+{
+    return apr_pstrcat(p, prefix, "/v1/tasks/", id, NULL);
 }

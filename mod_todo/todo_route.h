@@ -1,6 +1,9 @@
-/* todo_route: maps a path relative to the location prefix P and a method to
- * one of the API's routes.  Pure and httpd-free, so every path shape of
- * SPEC section 3 is unit tested.
+/* todo_route: the router, and the only place that knows the API's paths
+ * and methods.  Given a todo location's prefix P, a request's path and its
+ * method, it decides the route, the operation to run, the Allow header and
+ * whether a token is needed -- for the access checker and the handler
+ * alike.  Pure and httpd-free, so every path shape of docs/api.md §3 is
+ * unit tested.
  *
  * Shapes (after P):
  *   /health  /openapi.json  /docs  /docs/init.js
@@ -17,46 +20,68 @@
 #include <apr_pools.h>
 
 typedef enum {
-    TODO_ROUTE_NONE = 0,       /* unknown path: 404 */
+    TODO_ROUTE_NONE = 0, /* unknown path: 404 */
     TODO_ROUTE_HEALTH,
     TODO_ROUTE_OPENAPI,
-    TODO_ROUTE_DOCS,           /* /docs: Swagger UI (todo_docs.h) */
-    TODO_ROUTE_DOCS_INIT,      /* /docs/init.js: the script starting it */
-    TODO_ROUTE_TASKS,          /* .../tasks */
-    TODO_ROUTE_TASK,           /* .../tasks/{id} */
-    TODO_ROUTE_TASK_COMPLETE   /* .../tasks/{id}/complete */
+    TODO_ROUTE_DOCS,          /* /docs: Swagger UI for /openapi.json */
+    TODO_ROUTE_DOCS_INIT,     /* /docs/init.js: the script starting it */
+    TODO_ROUTE_TASKS,         /* .../tasks */
+    TODO_ROUTE_TASK,          /* .../tasks/{id} */
+    TODO_ROUTE_TASK_COMPLETE, /* .../tasks/{id}/complete */
+    TODO_ROUTE_COUNT
 } todo_route_e;
 
-/* Methods, as a bit mask (independent of httpd's M_* numbers). */
-#define TODO_M_GET     0x01u
-#define TODO_M_HEAD    0x02u
-#define TODO_M_POST    0x04u
-#define TODO_M_PUT     0x08u
-#define TODO_M_PATCH   0x10u
-#define TODO_M_DELETE  0x20u
-#define TODO_M_OPTIONS 0x40u
-#define TODO_M_OTHER   0x80u
+/* What the handler does with a request: one per route and method. */
+typedef enum {
+    TODO_OP_NOT_FOUND = 0, /* no such route: 404 */
+    TODO_OP_NOT_ALLOWED,   /* the route exists, not this method: 405 */
+    TODO_OP_OPTIONS,       /* OPTIONS, a CORS preflight or not */
+    TODO_OP_HEALTH,
+    TODO_OP_OPENAPI,
+    TODO_OP_DOCS,      /* GET/HEAD /docs (todo_docs.h) */
+    TODO_OP_DOCS_INIT, /* GET/HEAD /docs/init.js */
+    TODO_OP_LIST,      /* GET/HEAD .../tasks */
+    TODO_OP_CREATE,    /* POST .../tasks */
+    TODO_OP_GET,       /* GET/HEAD .../tasks/{id} */
+    TODO_OP_REPLACE,   /* PUT .../tasks/{id} */
+    TODO_OP_PATCH,     /* PATCH .../tasks/{id} */
+    TODO_OP_COMPLETE,  /* PATCH .../tasks/{id}/complete */
+    TODO_OP_DELETE     /* DELETE .../tasks/{id} */
+} todo_op_e;
 
 typedef struct {
     todo_route_e route;
-    const char *user;          /* the {user} segment, or NULL */
-    const char *task_id;       /* the {id} segment (not yet validated) */
+    todo_op_e op;
+    const char *user;    /* the {user} segment, or NULL */
+    const char *task_id; /* the {id} segment (not yet validated) */
+    const char *allow;   /* the route's Allow header; "" for none */
+    int needs_user;      /* 1: only for an authenticated user */
 } todo_route_t;
 
-/* Split and match rel (the path after P, e.g. "/v1/tasks/abc").  Returns
- * the route (TODO_ROUTE_NONE when nothing matches); segments are copied
- * into p. */
-todo_route_e todo_route_match(apr_pool_t *p, const char *rel,
-                              todo_route_t *out);
+/* The part of uri under the location prefix (e.g. "/v1/tasks" for
+ * "/api/v1/tasks" under "/api"; "" for "/api" itself), or NULL when uri is
+ * not under prefix ("/apix" is not under "/api"). */
+const char *todo_route_rel(const char *prefix, const char *uri);
 
-/* TODO_M_* for a method name (exact, upper case as HTTP sends it). */
-unsigned todo_route_method(const char *method);
+/* Route a request: rel is todo_route_rel()'s result (NULL: nothing under
+ * P, which is TODO_OP_NOT_FOUND), method its name as HTTP sends it (exact,
+ * upper case).  Segments are copied into p. */
+void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
+                        todo_route_t *out);
 
-/* The methods a route answers, and the matching Allow header value. */
-unsigned todo_route_allowed(todo_route_e route);
-const char *todo_route_allow_header(todo_route_e route);
+/* A location that does not serve the docs page ("TodoDocs off"): a docs
+ * route becomes an unknown path, 404 whatever the method. */
+void todo_route_drop_docs(todo_route_t *out);
 
-/* Whether the route needs an authenticated user (the task routes). */
-int todo_route_needs_user(todo_route_e route);
+/* The path of a route without variable segments under prefix
+ * ("/api/openapi.json" for TODO_ROUTE_OPENAPI), in p; NULL for the others.
+ * The docs page names the document and its script with these. */
+const char *todo_route_path(apr_pool_t *p, const char *prefix,
+                            todo_route_e route);
+
+/* The canonical path of task id under prefix ("/api/v1/tasks/<id>"), in
+ * p: the Location of a created task. */
+const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
+                                 const char *id);
 
 #endif

@@ -2,10 +2,12 @@
 #include <apr_strings.h>
 #include "todo_sql.h"
 
+/* The SQL is laid out by hand, as SQL: clang-format keeps out of it. */
+/* clang-format off */
 /* A timestamp as PostgreSQL's text of the UTC time, whatever the
  * session's TimeZone: "2026-11-22 10:31:59.979377" under DateStyle ISO
  * (TODO_SQL_SESSION_SETTINGS), which the glue turns into RFC 3339 with
- * todo_util_pg_time_convert().  A plain cast, not to_char(): formatting
+ * todo_time_from_pg().  A plain cast, not to_char(): formatting
  * with to_char was ~22 % of the database's CPU for a list of 20 tasks,
  * at ~400 ns a value against ~115 ns for the cast.  No ":name" may
  * appear in the SQL: pgbench would take it for a variable (bench/run.sh
@@ -179,6 +181,8 @@ static const todo_stmt_t stmts[TODO_STMT_COUNT] = {
     LISTS(TODO_SORT_TITLE_DESC, "title_desc", TITLE_KEY " DESC, id DESC"),
 };
 
+/* clang-format on */
+
 const todo_stmt_t *todo_sql_stmt(todo_stmt_e which)
 {
     return (unsigned)which < TODO_STMT_COUNT ? &stmts[which] : NULL;
@@ -258,8 +262,7 @@ const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
     return a;
 }
 
-const char **todo_sql_args_get(apr_pool_t *p, const char *user,
-                               const char *id)
+const char **todo_sql_args_get(apr_pool_t *p, const char *user, const char *id)
 {
     const char **a = apr_pcalloc(p, 2 * sizeof(*a));
 
@@ -344,7 +347,7 @@ int todo_sql_error_code(const char *message, char code[6])
     int i;
 
     if (!p || memchr(message, '\n', (size_t)(p - message))) {
-        return 0;                  /* not on the first line: no code */
+        return 0; /* not on the first line: no code */
     }
     p += 3;
     for (i = 0; i < 5; i++) {

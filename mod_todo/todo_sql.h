@@ -30,8 +30,8 @@ typedef enum {
 } todo_stmt_e;
 
 typedef struct {
-    const char *label;         /* lower case: the driver PREPAREs it */
-    const char *sql;           /* apr_dbd syntax: %s placeholders */
+    const char *label; /* lower case: the driver PREPAREs it */
+    const char *sql;   /* apr_dbd syntax: %s placeholders */
     int nargs;
 } todo_stmt_t;
 
@@ -44,10 +44,18 @@ todo_stmt_e todo_sql_list_stmt(const todo_list_query_t *q);
  * GET, CREATE return exactly these; UPDATE and LIST put one extra column
  * first (found / total), DELETE returns (found, deleted). */
 enum {
-    TODO_COL_ID = 0, TODO_COL_USER_ID, TODO_COL_TITLE, TODO_COL_DESCRIPTION,
-    TODO_COL_COMPLETED, TODO_COL_COMPLETED_AT, TODO_COL_PRIORITY,
-    TODO_COL_DUE_AT, TODO_COL_CREATED_AT, TODO_COL_UPDATED_AT,
-    TODO_COL_VERSION, TODO_COL_COUNT
+    TODO_COL_ID = 0,
+    TODO_COL_USER_ID,
+    TODO_COL_TITLE,
+    TODO_COL_DESCRIPTION,
+    TODO_COL_COMPLETED,
+    TODO_COL_COMPLETED_AT,
+    TODO_COL_PRIORITY,
+    TODO_COL_DUE_AT,
+    TODO_COL_CREATED_AT,
+    TODO_COL_UPDATED_AT,
+    TODO_COL_VERSION,
+    TODO_COL_COUNT
 };
 
 /* Argument vectors (NULL entries bind SQL NULL).  Each returns an array of
@@ -55,7 +63,7 @@ enum {
 const char **todo_sql_args_create(apr_pool_t *p, const char *user,
                                   const todo_task_input_t *in);
 /* toggle: flip completed (PATCH .../complete without a body).
- * versions: from todo_util_if_match_versions (NULL: no If-Match). */
+ * versions: from todo_etag_match_versions (NULL: no If-Match). */
 const char **todo_sql_args_update(apr_pool_t *p, const char *user,
                                   const char *id, const char *versions,
                                   const todo_task_input_t *in, int toggle);
@@ -77,13 +85,12 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
  *   10 % of the rows and cost the generic plan above a custom one.
  * - DateStyle: the task timestamps are read as text casts, which follow
  *   it (see TS in todo_sql.c); ISO is the only form
- *   todo_util_pg_time_convert() takes.
+ *   todo_time_from_pg() takes.
  * One list, so that the SQL and the options cannot drift apart: X(name,
  * value) for each setting, SEP between two.  Values must not contain
  * blanks or quotes (PGOPTIONS would need escapes, the SQL quotes them). */
-#define TODO_SQL_SESSION_SETTINGS(X, SEP)                               \
-    X("plan_cache_mode", "force_generic_plan") SEP                      \
-    X("DateStyle", "ISO")
+#define TODO_SQL_SESSION_SETTINGS(X, SEP) \
+    X("plan_cache_mode", "force_generic_plan") SEP X("DateStyle", "ISO")
 
 #define TODO_SQL_SET_CONFIG(name, value) \
     "set_config('" name "', '" value "', false)"

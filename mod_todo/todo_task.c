@@ -1,4 +1,4 @@
-/* todo_task: validation of task request bodies (SPEC section 4).
+/* todo_task: validation of task request bodies (docs/api.md §4).
  *
  * The body is parsed with jansson, then every member is checked against
  * the rules of its field.  Problems are collected rather than reported one
@@ -9,32 +9,33 @@
 #include <apr_strings.h>
 #include <jansson.h>
 #include "todo_task.h"
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define M_STRING      "must be a string"
+#define M_STRING "must be a string"
 #define M_STRING_NULL "must be a string or null"
-#define M_TITLE_LEN   "must be 1-" STR(TODO_TITLE_MAX) " characters"
-#define M_BLANK       "must not be blank"
-#define M_DESC_LEN    "must be at most " STR(TODO_DESCRIPTION_MAX) " characters"
-#define M_BOOLEAN     "must be a boolean"
-#define M_PRIORITY    "must be an integer 0-" STR(TODO_PRIORITY_MAX)
-#define M_DUE_AT      "must be an RFC 3339 date-time or null"
-#define M_REQUIRED    "is required"
-#define M_UNKNOWN     "unknown field"
-#define M_READ_ONLY   "read-only field"
-#define M_NOT_OBJECT  "request body must be a JSON object"
-#define M_MALFORMED   "malformed JSON"
-#define M_BAD_UTF8    "body is not valid UTF-8"
+#define M_TITLE_LEN "must be 1-" STR(TODO_TITLE_MAX) " characters"
+#define M_BLANK "must not be blank"
+#define M_DESC_LEN "must be at most " STR(TODO_DESCRIPTION_MAX) " characters"
+#define M_BOOLEAN "must be a boolean"
+#define M_PRIORITY "must be an integer 0-" STR(TODO_PRIORITY_MAX)
+#define M_DUE_AT "must be an RFC 3339 date-time or null"
+#define M_REQUIRED "is required"
+#define M_UNKNOWN "unknown field"
+#define M_READ_ONLY "read-only field"
+#define M_NOT_OBJECT "request body must be a JSON object"
+#define M_MALFORMED "malformed JSON"
+#define M_BAD_UTF8 "body is not valid UTF-8"
 
 typedef struct {
     apr_pool_t *p;
     apr_array_header_t *details;
     todo_body_kind_e kind;
     todo_task_input_t *in;
-    unsigned seen;             /* TODO_F_* of members given, valid or not */
+    unsigned seen; /* TODO_F_* of members given, valid or not */
     int problems;
     int type_problems;
 } task_parse_t;
@@ -60,7 +61,7 @@ static const char *copy_string(apr_pool_t *p, const json_t *v)
 /* Code points of a jansson string (jansson has checked the UTF-8). */
 static long string_chars(const json_t *v)
 {
-    return todo_util_utf8_length(json_string_value(v), json_string_length(v));
+    return todo_text_utf8_length(json_string_value(v), json_string_length(v));
 }
 
 static void check_title(task_parse_t *tp, const char *name, json_t *v)
@@ -75,7 +76,7 @@ static void check_title(task_parse_t *tp, const char *name, json_t *v)
     if (n < 1 || n > TODO_TITLE_MAX) {
         problem(tp, name, M_TITLE_LEN, 0);
     }
-    else if (todo_util_is_blank(json_string_value(v))) {
+    else if (todo_text_is_blank(json_string_value(v))) {
         problem(tp, name, M_BLANK, 0);
     }
     else {
@@ -137,7 +138,7 @@ static void check_due_at(task_parse_t *tp, const char *name, json_t *v)
     const char *norm = NULL;
 
     if (json_is_string(v)) {
-        if (todo_util_rfc3339_parse(tp->p, json_string_value(v), &norm) != 0) {
+        if (todo_time_rfc3339_parse(tp->p, json_string_value(v), &norm) != 0) {
             problem(tp, name, M_DUE_AT, 0);
             return;
         }
@@ -157,11 +158,11 @@ static const struct {
     unsigned flag;
     field_check_fn check;
 } fields[] = {
-    {"title", TODO_F_TITLE, check_title},
-    {"description", TODO_F_DESCRIPTION, check_description},
-    {"completed", TODO_F_COMPLETED, check_completed},
-    {"priority", TODO_F_PRIORITY, check_priority},
-    {"due_at", TODO_F_DUE_AT, check_due_at},
+    { "title", TODO_F_TITLE, check_title },
+    { "description", TODO_F_DESCRIPTION, check_description },
+    { "completed", TODO_F_COMPLETED, check_completed },
+    { "priority", TODO_F_PRIORITY, check_priority },
+    { "due_at", TODO_F_DUE_AT, check_due_at },
 };
 
 static const char *const read_only_fields[] = {
@@ -173,8 +174,8 @@ static const char *const read_only_fields[] = {
 static void check_member(task_parse_t *tp, const char *key, json_t *v)
 {
     /* A COMPLETE body may carry nothing but "completed". */
-    unsigned allowed = tp->kind == TODO_BODY_COMPLETE ? TODO_F_COMPLETED
-                                                      : TODO_F_ALL;
+    unsigned allowed =
+        tp->kind == TODO_BODY_COMPLETE ? TODO_F_COMPLETED : TODO_F_ALL;
     apr_size_t i;
 
     for (i = 0; i < COUNT(fields); i++) {
@@ -291,8 +292,8 @@ int todo_task_parse(apr_pool_t *p, const char *body, apr_size_t len,
     }
     /* JSON_DECODE_ANY so that a scalar body is reported as "not an
      * object" rather than as a syntax error. */
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                      &err);
+    root =
+        json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (root == NULL) {
         return load_problem(&tp, &err, message);
     }
@@ -300,7 +301,8 @@ int todo_task_parse(apr_pool_t *p, const char *body, apr_size_t len,
         json_decref(root);
         return body_problem(&tp, 422, M_NOT_OBJECT, M_NOT_OBJECT, message);
     }
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         check_member(&tp, key, v);
     }
     members = json_object_size(root);

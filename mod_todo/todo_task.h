@@ -1,7 +1,7 @@
 /* todo_task: the task resource -- validation of request bodies and the row
  * shape read back from the database.  Free of httpd.
  *
- * Rules (SPEC section 4):
+ * Rules (docs/api.md §4):
  *   title        string, 1-200 Unicode characters, not only White_Space
  *   description  null or string of at most 1000 characters
  *   completed    boolean
@@ -38,36 +38,36 @@ typedef struct {
 } todo_task_t;
 
 /* Which fields a body carried. */
-#define TODO_F_TITLE        0x01u
-#define TODO_F_DESCRIPTION  0x02u
-#define TODO_F_COMPLETED    0x04u
-#define TODO_F_PRIORITY     0x08u
-#define TODO_F_DUE_AT       0x10u
-#define TODO_F_ALL          0x1fu
+#define TODO_F_TITLE 0x01u
+#define TODO_F_DESCRIPTION 0x02u
+#define TODO_F_COMPLETED 0x04u
+#define TODO_F_PRIORITY 0x08u
+#define TODO_F_DUE_AT 0x10u
+#define TODO_F_ALL 0x1fu
 
 typedef enum {
-    TODO_BODY_CREATE,     /* POST: title required, others default */
-    TODO_BODY_REPLACE,    /* PUT: title required; omitted fields reset to
+    TODO_BODY_CREATE,  /* POST: title required, others default */
+    TODO_BODY_REPLACE, /* PUT: title required; omitted fields reset to
                              their defaults, so `present` is TODO_F_ALL */
-    TODO_BODY_PATCH,      /* PATCH: any non-empty subset; null clears
+    TODO_BODY_PATCH,   /* PATCH: any non-empty subset; null clears
                              description/due_at; null title/priority/
                              completed are type errors */
-    TODO_BODY_COMPLETE    /* PATCH .../complete with a body: exactly
+    TODO_BODY_COMPLETE /* PATCH .../complete with a body: exactly
                              {"completed": bool} */
 } todo_body_kind_e;
 
 typedef struct {
-    unsigned present;          /* TODO_F_* */
+    unsigned present; /* TODO_F_* */
     const char *title;
-    const char *description;   /* NULL: null */
+    const char *description; /* NULL: null */
     int completed;
     int priority;
-    const char *due_at;        /* normalized RFC 3339, NULL: null */
+    const char *due_at; /* normalized RFC 3339, NULL: null */
 } todo_task_input_t;
 
 /* One problem with one field, for error.details. */
 typedef struct {
-    const char *field;         /* NULL for the body as a whole */
+    const char *field; /* NULL for the body as a whole */
     const char *message;
 } todo_detail_t;
 

@@ -42,14 +42,20 @@ export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
-# chromium (and a font for its screenshots) for t/browser.
-ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev \
-  chromium fonts-liberation
+# clang-format and clang-tidy for the style check; chromium (and a font for
+# its screenshots) for t/browser.
+ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
+  clang-tidy chromium fonts-liberation
 ensure_node
 ensure_user
 prepare_home
 stage_tree
 build_tree
+
+if [ "$TODO_TEST_PASS" = plain ]; then
+  say "style (.clang-format, braces, the router and glue rules)"
+  as_user bash "$TODO_HOME/src/scripts/style.sh"
+fi
 
 say "unit tests (cmocka)"
 as_user make -C "$TODO_HOME/build" check

@@ -14,7 +14,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: todo-token --secret-file FILE --sub USER "
-            "[--ttl SECONDS] [--iss ISS] [--aud AUD] [--alg HS256]\n");
+                    "[--ttl SECONDS] [--iss ISS] [--aud AUD] [--alg HS256]\n");
     exit(2);
 }
 
@@ -56,13 +56,27 @@ int main(int argc, char **argv)
     int i;
 
     for (i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--secret-file")) secret_file = argv[i + 1];
-        else if (!strcmp(argv[i], "--sub")) sub = argv[i + 1];
-        else if (!strcmp(argv[i], "--iss")) iss = argv[i + 1];
-        else if (!strcmp(argv[i], "--aud")) aud = argv[i + 1];
-        else if (!strcmp(argv[i], "--alg")) alg_name = argv[i + 1];
-        else if (!strcmp(argv[i], "--ttl")) ttl = strtol(argv[i + 1], NULL, 10);
-        else usage();
+        if (!strcmp(argv[i], "--secret-file")) {
+            secret_file = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--sub")) {
+            sub = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--iss")) {
+            iss = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--aud")) {
+            aud = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--alg")) {
+            alg_name = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--ttl")) {
+            ttl = strtol(argv[i + 1], NULL, 10);
+        }
+        else {
+            usage();
+        }
     }
     if (i != argc || !secret_file || !sub || ttl <= 0) {
         usage();
@@ -74,8 +88,7 @@ int main(int argc, char **argv)
     }
     key = read_secret(secret_file, &keylen);
     if (jwt_new(&jwt) || jwt_set_alg(jwt, alg, key, (int)keylen)
-        || jwt_add_grant(jwt, "sub", sub)
-        || jwt_add_grant_int(jwt, "iat", now)
+        || jwt_add_grant(jwt, "sub", sub) || jwt_add_grant_int(jwt, "iat", now)
         || jwt_add_grant_int(jwt, "exp", now + ttl)
         || (iss && jwt_add_grant(jwt, "iss", iss))
         || (aud && jwt_add_grant(jwt, "aud", aud))) {

@@ -1,4 +1,4 @@
-# The interactive documentation, GET P/docs (SPEC sections 1 and 3), seen
+# The interactive documentation, GET P/docs (docs/browser.md), seen
 # without a browser (t/browser/docs.t runs it in Chromium): an HTML page
 # that needs no token, loads Swagger UI 5 from TodoDocsAssets (a public CDN
 # by default) with a Content-Security-Policy allowing exactly that origin,
@@ -99,7 +99,7 @@ $res = req(GET => '/api/docs', headers => { Origin => $ORIGIN });
 ok t_cmp($res->header('Access-Control-Allow-Origin'), $ORIGIN, 'CORS on the page');
 ok t_cmp(join(',', sort map { lc } split /\s*,\s*/,
               $res->header('Access-Control-Expose-Headers') // ''),
-         join(',', sort map { lc } @EXPOSED), 'exposed headers (SPEC 7)');
+         join(',', sort map { lc } @EXPOSED), 'exposed headers (docs/api.md section 7)');
 ok t_cmp($res->header('Access-Control-Expose-Headers'),
          'ETag, Location, Link, X-Request-Id, Retry-After, WWW-Authenticate, '
          . 'Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, '

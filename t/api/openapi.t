@@ -1,7 +1,7 @@
 # The OpenAPI document (GET P/openapi.json): served without a token, with
 # "servers" naming the prefix; describes exactly the routes and methods the
-# router answers (SPEC section 3, four path shapes) and, for each operation,
-# the statuses of SPEC section 6 that apply; and the responses the running
+# router answers (docs/api.md §3, four path shapes) and, for each operation,
+# the statuses of docs/api.md §6 that apply; and the responses the running
 # server really sends match the schemas and headers the document declares
 # for that operation and status (JSON::Validator).
 #
@@ -25,7 +25,7 @@ sub check {
 }
 
 # ------------------------------------------------------------ the table
-# SPEC section 3: the route shapes and the methods of each route.
+# docs/api.md §3: the route shapes and the methods of each route.
 my @SHAPES = ('/v1', '', '/{user_id}', '/v1/{user_id}');
 my %ROUTE_METHODS = (
     '/tasks'               => [qw(get head post options)],
@@ -41,7 +41,7 @@ for my $shape (@SHAPES) {
 }
 my @ALL_METHODS = qw(get head post put patch delete options);
 
-# SPEC section 6: the statuses each operation can produce (route kind ->
+# docs/api.md §6: the statuses each operation can produce (route kind ->
 # method -> statuses); user-scoped shapes add 403 to every task operation.
 my @AUTH = (401, 500, 503);
 my %ROUTE_STATUSES = (
@@ -313,7 +313,7 @@ eval {
           @params_bad);
     check(!@no_success, 'every operation has a 2xx response', @no_success);
 
-    # ---------------------- routes x methods: the table of SPEC section 3
+    # ---------------------- routes x methods: the table of docs/api.md §3
     my (%want, %have);
     for my $path (keys %EXPECTED_OPS) {
         $want{"$_ $path"} = 1 for @{ $EXPECTED_OPS{$path} };
@@ -345,9 +345,9 @@ eval {
     }
     check(!@status_missing, 'each operation lists the statuses it can produce',
           @status_missing);
-    check(!@status_odd, 'and only statuses of the SPEC', @status_odd);
+    check(!@status_odd, 'and only statuses of docs/api.md §6', @status_odd);
 
-    # Reusable error responses: code, envelope and the headers of SPEC 6.
+    # Reusable error responses: code, envelope and the headers of docs/api.md §6.
     my %ERR = (BadRequest => [400, 'VALIDATION_ERROR'],
                Unauthorized => [401, 'UNAUTHORIZED', 'WWW-Authenticate'],
                Forbidden => [403, 'FORBIDDEN'],
@@ -433,7 +433,7 @@ eval {
     }
     check(!@sec_bad, 'security per operation', @sec_bad);
 
-    # The list parameters of SPEC section 5.
+    # The list parameters of docs/api.md §5.
     my $list_op = $doc->{paths}{'/v1/tasks'}{get};
     my %lp = map { my $p = deref($_); ($p->{name} => $p) }
         @{ $list_op->{parameters} || [] };

@@ -1,4 +1,4 @@
-# Concurrent writes (SPEC sections 3 and 8): of two writes holding the same
+# Concurrent writes (docs/api.md §3 and §8): of two writes holding the same
 # ETag exactly one succeeds, toggles racing toggles are both applied,
 # writes without If-Match are serialized, and parallel creates all land.
 # The requests of a race really overlap: each goes out on its own

@@ -1,5 +1,5 @@
-# The task routes while PostgreSQL is down and after it comes back (SPEC
-# section 8): every route answers 503 SERVICE_UNAVAILABLE with Retry-After
+# The task routes while PostgreSQL is down and after it comes back (docs/api.md
+# §8): every route answers 503 SERVICE_UNAVAILABLE with Retry-After
 # and writes nothing; once the database is back the same httpd (no
 # restart: the pid file is unchanged) serves every route again within 5
 # seconds, on every pooled connection, writes included.  Then the same

@@ -1,4 +1,4 @@
-# Users only ever see and change their own tasks (SPEC sections 1, 3, 8):
+# Users only ever see and change their own tasks (docs/api.md §1, §3, §8):
 # user B, through every route and path shape, can neither read, list,
 # change, complete nor delete user A's tasks -- 404 on /api, 403 on
 # /api403 ("TodoForeignTaskStatus 403", t/conf/locations/api403.conf) --

@@ -1,8 +1,8 @@
-# Listing (SPEC section 5) against an independent model: several hundred
+# Listing (docs/api.md §5) against an independent model: several hundred
 # tasks of one user with mixed states, priorities, due dates, titles and
 # descriptions (ties and duplicates on purpose), and for every filter,
 # sort and page size the server's answer must be exactly what the model,
-# written here from the SPEC, computes.
+# written here from docs/api.md §5, computes.
 #
 # The order rules the model implements:
 #  - ties on the sort key are broken by id, in the sort's direction;

@@ -1,7 +1,7 @@
-# Every task route of SPEC section 3 in every path shape: the canonical
+# Every task route of docs/api.md §3 in every path shape: the canonical
 # /api/v1/tasks, the /api/tasks alias and the user-scoped /api/{user}/tasks
 # and /api/v1/{user}/tasks; versions and ETags, conditional requests
-# (If-None-Match, If-Match), OPTIONS and 405, and CORS (SPEC section 7).
+# (If-None-Match, If-Match), OPTIONS and 405, and CORS (docs/api.md §7).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
@@ -18,7 +18,7 @@ my @shapes = ('/api/v1/tasks', '/api/tasks', "/api/$me/tasks",
 my @foreign_shapes = ("/api/$other/tasks", "/api/v1/$other/tasks");
 
 my $ORIGIN = 'http://localhost:3000';
-# SPEC section 7: exactly these, so that a script can read them.
+# docs/api.md §7: exactly these, so that a script can read them.
 my @EXPOSED = qw(ETag Location Link X-Request-Id Retry-After WWW-Authenticate
                  Idempotent-Replayed RateLimit-Limit RateLimit-Remaining
                  RateLimit-Reset);
@@ -390,8 +390,8 @@ ok preflight_ok(req(OPTIONS => '/api/v1/tasks',
                 'https://app.example.com', 'GET', 'second origin');
 
 # Actual responses from an allowed origin, successes and errors alike,
-# carry Access-Control-Allow-Origin and -Expose-Headers (the list of SPEC
-# section 7, no more, no less).
+# carry Access-Control-Allow-Origin and -Expose-Headers (the list of
+# docs/api.md §7, no more, no less).
 sub cors_ok {
     my ($res, $status, $name) = @_;
     my $expose = $res->header('Access-Control-Expose-Headers') // '';

@@ -1,5 +1,5 @@
 # Validation of task bodies, ids, query parameters and the body limits
-# (SPEC sections 4-6): which requests are refused, with which status and
+# (docs/api.md §4-§6): which requests are refused, with which status and
 # code, naming which field; and that what is accepted is stored as sent.
 use strict;
 use warnings FATAL => 'all';

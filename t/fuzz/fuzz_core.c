@@ -20,51 +20,37 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "todo_test.h"
 #include "todo_buf.h"
 #include "todo_jwt.h"
 #include "todo_query.h"
 #include "todo_route.h"
 #include "todo_sql.h"
 #include "todo_task.h"
-#include "todo_util.h"
+#include "todo_text.h"
+#include "todo_time.h"
+#include "todo_etag.h"
 
-#define CHECK(c)                                                         \
-    do {                                                                 \
-        if (!(c)) {                                                      \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c,         \
-                    __FILE__, __LINE__);                                 \
-            abort();                                                     \
-        }                                                                \
+#define CHECK(c)                                                           \
+    do {                                                                   \
+        if (!(c)) {                                                        \
+            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, \
+                    __LINE__);                                             \
+            abort();                                                       \
+        }                                                                  \
     } while (0)
 
 #define ALL_ALGS ((1u << TODO_ALG_COUNT) - 1)
 #define NOW 1700000000
 
 static apr_pool_t *root;
-static todo_jwt_keyset_t *hmac_keys, *public_keys;
+static todo_keys_t *hmac_keys, *public_keys;
 static const unsigned char secret[] = "fuzz-secret-fuzz-secret-fuzz-sec";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n);
 
 /* ------------------------------------------------------------ set-up */
-
-static char *slurp(const char *name, apr_size_t *n)
-{
-    const char *path = apr_pstrcat(root, TODO_TEST_DATA "/keys/", name,
-                                   NULL);
-    char *buf = apr_palloc(root, 65536);
-    FILE *f = fopen(path, "rb");
-
-    if (!f) {
-        perror(path);
-        abort();
-    }
-    *n = fread(buf, 1, 65535, f);
-    buf[*n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* Run the keys' pool cleanups (EVP_PKEY_free) so LeakSanitizer sees a
  * clean exit: a leak it reports is then one of the targets'. */
@@ -76,9 +62,8 @@ static void finish(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static const char *const pems[] = {
-        "rsa2048.pub.pem", "ecp256.pub.pem", "ed25519.pub.pem"
-    };
+    static const char *const pems[] = { "rsa2048.pub.pem", "ecp256.pub.pem",
+                                        "ed25519.pub.pem" };
     apr_size_t n;
     const char *err;
     char *text;
@@ -90,17 +75,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     apr_pool_create(&root, NULL);
     atexit(finish);
     json_object_seed(1);
-    hmac_keys = todo_jwt_keyset_make(root);
-    CHECK(!todo_jwt_keyset_add_secret(hmac_keys, secret, sizeof secret - 1,
-                                      NULL));
-    public_keys = todo_jwt_keyset_make(root);
+    hmac_keys = todo_keys_make(root);
+    CHECK(!todo_keys_add_secret(hmac_keys, secret, sizeof secret - 1, NULL));
+    public_keys = todo_keys_make(root);
     for (i = 0; i < sizeof pems / sizeof pems[0]; i++) {
-        text = slurp(pems[i], &n);
-        err = todo_jwt_keyset_add_pem(public_keys, text, n, NULL);
+        text = todo_test_slurp(root, apr_pstrcat(root, "keys/", pems[i], NULL),
+                               &n);
+        err = todo_keys_add_pem(public_keys, text, n, NULL);
         CHECK(!err);
     }
-    text = slurp("jwks.json", &n);
-    CHECK(!todo_jwt_keyset_add_jwks(public_keys, text, n, NULL));
+    text = todo_test_slurp(root, apr_pstrcat(root, "keys/", "jwks.json", NULL),
+                           &n);
+    CHECK(!todo_keys_add_jwks(public_keys, text, n, NULL));
     return 0;
 }
 
@@ -124,35 +110,19 @@ static char *exact(const unsigned char *d, size_t n)
     return s;
 }
 
-/* base64url without padding (JWS), from OpenSSL's base64. */
-static void b64url(apr_pool_t *p, todo_buf_t *b, const unsigned char *s,
-                   size_t n)
-{
-    unsigned char *out = apr_palloc(p, 4 * ((n + 2) / 3) + 1);
-    int len = EVP_EncodeBlock(out, s, (int)n), i;
-
-    while (len > 0 && out[len - 1] == '=') {
-        len--;
-    }
-    for (i = 0; i < len; i++) {
-        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    }
-    todo_buf_append(b, (const char *)out, (apr_size_t)len);
-}
-
 /* A normalised timestamp is RFC 3339 and normalises to itself. */
 static void check_time(apr_pool_t *p, const char *norm)
 {
     const char *again = NULL;
 
     CHECK(norm);
-    CHECK(todo_util_rfc3339_parse(p, norm, &again) == 0);
+    CHECK(todo_time_rfc3339_parse(p, norm, &again) == 0);
     CHECK(again && strcmp(norm, again) == 0);
 }
 
 static void check_text(const char *s, long min, long max)
 {
-    long chars = todo_util_utf8_length(s, strlen(s));
+    long chars = todo_text_utf8_length(s, strlen(s));
 
     CHECK(chars >= min && chars <= max);
 }
@@ -183,7 +153,7 @@ static void fuzz_task(apr_pool_t *p, const unsigned char *d, size_t n)
     }
     if (in.title) {
         check_text(in.title, 1, 200);
-        CHECK(!todo_util_is_blank(in.title));
+        CHECK(!todo_text_is_blank(in.title));
     }
     if (in.description) {
         check_text(in.description, 0, 1000);
@@ -225,33 +195,41 @@ static void fuzz_query(apr_pool_t *p, const unsigned char *d, size_t n)
 
 static void fuzz_route(apr_pool_t *p, const unsigned char *d, size_t n)
 {
+    static const char *const methods[] = { "GET",     "HEAD",  "POST",
+                                           "PUT",     "PATCH", "DELETE",
+                                           "OPTIONS", "TRACE" };
+    const char *path = cstr(p, d, n);
     todo_route_t r;
-    todo_route_e e;
 
-    memset(&r, 0, sizeof r);
-    e = todo_route_match(p, cstr(p, d, n), &r);
-    CHECK(e <= TODO_ROUTE_TASK_COMPLETE);
-    if (e == TODO_ROUTE_TASK || e == TODO_ROUTE_TASK_COMPLETE) {
+    /* The path under a prefix, with every method: the router's answer is
+     * always a route it knows, a task id when the route has one, and a
+     * token demanded exactly for the task operations. */
+    todo_route_resolve(p, todo_route_rel("/api", path), methods[n % 8], &r);
+    CHECK(r.route < TODO_ROUTE_COUNT && r.allow != NULL);
+    if (r.route == TODO_ROUTE_TASK || r.route == TODO_ROUTE_TASK_COMPLETE) {
         CHECK(r.task_id && *r.task_id);
     }
-    CHECK(todo_route_allow_header(e) != NULL || e == TODO_ROUTE_NONE);
-    (void)todo_route_method(cstr(p, d, n));
+    if (r.route == TODO_ROUTE_NONE) {
+        CHECK(r.op == TODO_OP_NOT_FOUND && !r.needs_user && !*r.allow);
+    }
+    CHECK(!r.needs_user || r.op >= TODO_OP_LIST);
+    todo_route_resolve(p, path, cstr(p, d, n), &r);
 }
 
 /* Client timestamps, and the database's text of one. */
 static void fuzz_time(apr_pool_t *p, const unsigned char *d, size_t n)
 {
-    char out[TODO_UTIL_TS_LEN + 1];
+    char out[TODO_TIME_LEN + 1];
     const char *norm = NULL;
     char *s = cstr(p, d, n);
 
-    if (todo_util_rfc3339_parse(p, s, &norm) == 0) {
+    if (todo_time_rfc3339_parse(p, s, &norm) == 0) {
         check_time(p, norm);
     }
-    out[TODO_UTIL_TS_LEN] = 'x';
-    if (todo_util_pg_time_convert(s, out) == 0) {
-        CHECK(out[TODO_UTIL_TS_LEN - 1] == '\0');
-        CHECK(out[TODO_UTIL_TS_LEN] == 'x');
+    out[TODO_TIME_LEN] = 'x';
+    if (todo_time_from_pg(s, out) == 0) {
+        CHECK(out[TODO_TIME_LEN - 1] == '\0');
+        CHECK(out[TODO_TIME_LEN] == 'x');
         check_time(p, out);
     }
 }
@@ -260,7 +238,7 @@ static void fuzz_time(apr_pool_t *p, const unsigned char *d, size_t n)
 static void fuzz_headers(apr_pool_t *p, const unsigned char *d, size_t n)
 {
     char *s = cstr(p, d, n);
-    const char *vers = todo_util_if_match_versions(p, s);
+    const char *vers = todo_etag_match_versions(p, s);
     char code[6];
     size_t i, len;
     int st;
@@ -273,11 +251,11 @@ static void fuzz_headers(apr_pool_t *p, const unsigned char *d, size_t n)
             CHECK((vers[i] >= '0' && vers[i] <= '9') || vers[i] == ',');
         }
     }
-    (void)todo_util_if_none_match(s, 1);
-    (void)todo_util_if_none_match(s, 7);
-    (void)todo_util_is_json_media_type(s);
-    (void)todo_util_is_uuid(s);
-    (void)todo_util_is_blank(s);
+    (void)todo_etag_none_match(s, 1);
+    (void)todo_etag_none_match(s, 7);
+    (void)todo_text_is_json_type(s);
+    (void)todo_text_is_uuid(s);
+    (void)todo_text_is_blank(s);
     st = todo_sql_error_status(s);
     CHECK(st == 400 || st == 409 || st == 500);
     if (todo_sql_error_code(s, code)) {
@@ -289,7 +267,7 @@ static void fuzz_headers(apr_pool_t *p, const unsigned char *d, size_t n)
 static void verify(apr_pool_t *p, const char *tok, size_t len,
                    const todo_jwt_policy_t *pol, int expect_invalid)
 {
-    const todo_jwt_keyset_t *sets[2] = { hmac_keys, public_keys };
+    const todo_keys_t *sets[2] = { hmac_keys, public_keys };
     const char *reason = NULL;
     todo_jwt_result_t res;
     todo_jwt_status_e st;
@@ -316,15 +294,15 @@ static void fuzz_jwt_signed(apr_pool_t *p, const unsigned char *d, size_t n)
     todo_buf_t b;
 
     todo_buf_init(&b, p, 256);
-    b64url(p, &b, d, hlen);
+    todo_buf_puts(&b, todo_test_b64url(p, d, hlen));
     todo_buf_putc(&b, '.');
     if (sep) {
-        b64url(p, &b, sep + 1, n - hlen - 1);
+        todo_buf_puts(&b, todo_test_b64url(p, sep + 1, n - hlen - 1));
     }
     CHECK(HMAC(EVP_sha256(), secret, sizeof secret - 1,
                (const unsigned char *)b.data, b.len, mac, &maclen));
     todo_buf_putc(&b, '.');
-    b64url(p, &b, mac, maclen);
+    todo_buf_puts(&b, todo_test_b64url(p, mac, maclen));
     if (n && d[0] == 'i') {
         pol.issuer = "https://issuer.example";
         pol.audience = "todo";
@@ -344,14 +322,14 @@ static void fuzz_jwt_raw(apr_pool_t *p, const unsigned char *d, size_t n)
 
 static void fuzz_keys(apr_pool_t *p, const unsigned char *d, size_t n)
 {
-    todo_jwt_keyset_t *ks = todo_jwt_keyset_make(p);
+    todo_keys_t *ks = todo_keys_make(p);
     char *text = exact(d, n);
     int added = -1;
 
-    if (!todo_jwt_keyset_add_jwks(ks, text, n, &added)) {
-        CHECK(added > 0 && todo_jwt_keyset_count(ks) == added);
+    if (!todo_keys_add_jwks(ks, text, n, &added)) {
+        CHECK(added > 0 && todo_keys_count(ks) == added);
     }
-    (void)todo_jwt_keyset_add_pem(ks, text, n, "k");
+    (void)todo_keys_add_pem(ks, text, n, "k");
     free(text);
 }
 
@@ -362,7 +340,7 @@ static void fuzz_json_string(apr_pool_t *p, const unsigned char *d, size_t n)
     todo_buf_t b;
     json_t *j;
 
-    if (todo_util_utf8_length((const char *)d, n) < 0) {
+    if (todo_text_utf8_length((const char *)d, n) < 0) {
         return;
     }
     todo_buf_init(&b, p, 16);
@@ -379,11 +357,11 @@ static void fuzz_json_string(apr_pool_t *p, const unsigned char *d, size_t n)
 
 int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n)
 {
-    static void (*const targets[])(apr_pool_t *, const unsigned char *,
-                                   size_t) = {
-        fuzz_task, fuzz_query, fuzz_route, fuzz_time, fuzz_headers,
-        fuzz_jwt_signed, fuzz_jwt_raw, fuzz_keys, fuzz_json_string
-    };
+    static void (*const targets[])(
+        apr_pool_t *, const unsigned char *,
+        size_t) = { fuzz_task,    fuzz_query,   fuzz_route,
+                    fuzz_time,    fuzz_headers, fuzz_jwt_signed,
+                    fuzz_jwt_raw, fuzz_keys,    fuzz_json_string };
     const unsigned count = sizeof targets / sizeof targets[0];
     unsigned t;
     apr_pool_t *p;

@@ -20,18 +20,21 @@ shift
 mkdir -p "$out/corpus"
 cp -f "$here"/seeds/* "$out/corpus/"
 
-core=(todo_buf todo_jwt todo_query todo_route todo_sql todo_task todo_util)
-srcs=()
-for c in "${core[@]}"; do srcs+=("$top/mod_todo/$c.c"); done
+# The core's sources: the one list Makefile.am builds libtodocore from.
+mapfile -t srcs < <(grep -o 'mod_todo/todo_[a-z0-9_]*\.c' "$top/mod_todo/core.am" \
+                    | sed "s|^|$top/|")
+[ ${#srcs[@]} -gt 0 ] || { echo "no sources in mod_todo/core.am" >&2; exit 1; }
 
 # shellcheck disable=SC2046  # word splitting of the config tools' flags
 clang -g -O1 -Wall -Wextra -Werror \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I"$top/mod_todo" -DTODO_TEST_DATA="\"$top/t/data\"" \
+  -I"$top/mod_todo" -I"$top/t/unit" -DTODO_TEST_DATA="\"$top/t/data\"" \
   $(apr-1-config --cppflags --includes) \
-  $(pkg-config --cflags jansson openssl) \
-  "$here/fuzz_core.c" "${srcs[@]}" -o "$out/fuzz_core" \
-  $(apr-1-config --link-ld --libs) $(pkg-config --libs jansson openssl)
+  $(pkg-config --cflags jansson openssl libcurl cmocka) \
+  "$here/fuzz_core.c" "$top/t/unit/todo_test.c" "${srcs[@]}" \
+  -o "$out/fuzz_core" \
+  $(apr-1-config --link-ld --libs) \
+  $(pkg-config --libs jansson openssl libcurl cmocka)
 
 cd "$out"
 if [ $# -eq 0 ]; then

@@ -129,7 +129,7 @@ sub json_ok {
     return $d;
 }
 
-# The envelope of SPEC section 6, whatever the status.
+# The envelope of docs/api.md §6, whatever the status.
 sub envelope_ok {
     my ($res) = @_;
     my $d = json_ok($res) or return 0;

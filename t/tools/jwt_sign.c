@@ -31,7 +31,8 @@ static char *b64url(const unsigned char *in, size_t n)
     size_t i;
 
     for (i = 0; i + 2 < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        unsigned v =
+            (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
         *o++ = tbl[v >> 18];
         *o++ = tbl[(v >> 12) & 63];
         *o++ = tbl[(v >> 6) & 63];
@@ -69,15 +70,21 @@ static const EVP_MD *md_of(const char *alg)
 {
     const char *bits = alg + strlen(alg) - 3;
 
-    if (!strcmp(bits, "256")) return EVP_sha256();
-    if (!strcmp(bits, "384")) return EVP_sha384();
-    if (!strcmp(bits, "512")) return EVP_sha512();
+    if (!strcmp(bits, "256")) {
+        return EVP_sha256();
+    }
+    if (!strcmp(bits, "384")) {
+        return EVP_sha384();
+    }
+    if (!strcmp(bits, "512")) {
+        return EVP_sha512();
+    }
     die("unknown algorithm");
     return NULL;
 }
 
-static unsigned char *hmac(const char *alg, const char *file,
-                           const char *data, size_t *siglen)
+static unsigned char *hmac(const char *alg, const char *file, const char *data,
+                           size_t *siglen)
 {
     size_t klen;
     unsigned char *key = slurp(file, &klen);
@@ -90,8 +97,8 @@ static unsigned char *hmac(const char *alg, const char *file,
             klen--;
         }
     }
-    if (!EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(md_of(alg)), NULL,
-                   key, klen, (const unsigned char *)data, strlen(data), out,
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(md_of(alg)), NULL, key,
+                   klen, (const unsigned char *)data, strlen(data), out,
                    EVP_MAX_MD_SIZE, &olen)) {
         die("HMAC failed");
     }
@@ -138,17 +145,20 @@ static unsigned char *pkey_sign(const char *alg, const char *file,
     }
     if (EVP_DigestSignInit(ctx, NULL, md, NULL, pk) != 1
         || EVP_DigestSign(ctx, NULL, &n, (const unsigned char *)data,
-                          strlen(data)) != 1) {
+                          strlen(data))
+               != 1) {
         die("cannot sign");
     }
     sig = malloc(n);
-    if (EVP_DigestSign(ctx, sig, &n, (const unsigned char *)data,
-                       strlen(data)) != 1) {
+    if (EVP_DigestSign(ctx, sig, &n, (const unsigned char *)data, strlen(data))
+        != 1) {
         die("cannot sign");
     }
     EVP_MD_CTX_free(ctx);
     if (alg[0] == 'E' && alg[1] == 'S') {
-        size_t half = !strcmp(alg, "ES256") ? 32 : !strcmp(alg, "ES384") ? 48 : 66;
+        size_t half = !strcmp(alg, "ES256")   ? 32
+                      : !strcmp(alg, "ES384") ? 48
+                                              : 66;
         unsigned char *raw = ecdsa_raw(sig, n, half, siglen);
         free(sig);
         EVP_PKEY_free(pk);
@@ -169,12 +179,24 @@ int main(int argc, char **argv)
     int i;
 
     for (i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--alg")) alg = argv[i + 1];
-        else if (!strcmp(argv[i], "--key")) key = argv[i + 1];
-        else if (!strcmp(argv[i], "--secret-file")) secret = argv[i + 1];
-        else if (!strcmp(argv[i], "--header")) header = argv[i + 1];
-        else if (!strcmp(argv[i], "--payload")) payload = argv[i + 1];
-        else die("unknown option");
+        if (!strcmp(argv[i], "--alg")) {
+            alg = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--key")) {
+            key = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--secret-file")) {
+            secret = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--header")) {
+            header = argv[i + 1];
+        }
+        else if (!strcmp(argv[i], "--payload")) {
+            payload = argv[i + 1];
+        }
+        else {
+            die("unknown option");
+        }
     }
     if (!alg || !header || !payload || (!key == !secret)) {
         die("usage: jwt-sign --alg ALG (--key PEM | --secret-file F) "

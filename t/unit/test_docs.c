@@ -1,15 +1,11 @@
-/* Unit tests of the docs page text (todo_docs): the TodoDocsAssets check,
- * the HTML with its escaping, the Content-Security-Policy. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdio.h>
+/* Unit tests of the docs page text (todo_docs, docs/browser.md): the
+ * TodoDocsAssets check, the HTML with its escaping, the Content-Security-
+ * Policy, the script. */
 #include <string.h>
-#include <cmocka.h>
-#include <apr_general.h>
+#include "todo_test.h"
 #include "todo_docs.h"
 
-static apr_pool_t *pool;
+#define pool todo_test_pool
 
 #define CDN "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
@@ -30,22 +26,46 @@ static void lacks(const char *text, const char *part)
 static void test_check_assets(void **state)
 {
     static const char *good[] = {
-        CDN, CDN "/", "https://cdn.jsdelivr.net", "http://127.0.0.1:8080/s",
-        "HTTPS://Assets.Example.COM/x", "https://[::1]:8443/swagger",
-        "/swagger-ui", "/swagger-ui/", "/", "/a&b/c@5",
+        CDN,
+        CDN "/",
+        "https://cdn.jsdelivr.net",
+        "http://127.0.0.1:8080/s",
+        "HTTPS://Assets.Example.COM/x",
+        "https://[::1]:8443/swagger",
+        "/swagger-ui",
+        "/swagger-ui/",
+        "/",
+        "/a&b/c@5",
     };
     static const char *bad[] = {
-        "", "swagger-ui", "./swagger-ui", "//cdn.example.com/x",
-        "ftp://cdn.example.com/x", "javascript:alert(1)",
-        "data:text/javascript,alert(1)", "https://", "https:///x",
-        "https://user@cdn.example.com/x", "https://cdn.example.com:/x",
-        "https://cdn.example.com:123456/x", "https://cdn_example.com/x",
-        "https://cdn.example.com/a b", "https://cdn.example.com/a\"b",
-        "https://cdn.example.com/a'b", "https://cdn.example.com/<x>",
-        "https://cdn.example.com/a;b", "https://cdn.example.com/a,b",
-        "https://cdn.example.com/a?v=5", "https://cdn.example.com/a#x",
-        "https://cdn.example.com/a\\b", "/a\tb", "/a\nb", "/\x7f",
-        "/caf\xc3\xa9", "https://[::1/x", "https://[]/x",
+        "",
+        "swagger-ui",
+        "./swagger-ui",
+        "//cdn.example.com/x",
+        "ftp://cdn.example.com/x",
+        "javascript:alert(1)",
+        "data:text/javascript,alert(1)",
+        "https://",
+        "https:///x",
+        "https://user@cdn.example.com/x",
+        "https://cdn.example.com:/x",
+        "https://cdn.example.com:123456/x",
+        "https://cdn_example.com/x",
+        "https://cdn.example.com/a b",
+        "https://cdn.example.com/a\"b",
+        "https://cdn.example.com/a'b",
+        "https://cdn.example.com/<x>",
+        "https://cdn.example.com/a;b",
+        "https://cdn.example.com/a,b",
+        "https://cdn.example.com/a?v=5",
+        "https://cdn.example.com/a#x",
+        "https://cdn.example.com/a\\b",
+        "/a\tb",
+        "/a\nb",
+        "/\x7f",
+        "/caf\xc3\xa9",
+        "https://[::1/x",
+        "https://[]/x",
     };
     char longer[1100];
     size_t i;
@@ -75,9 +95,9 @@ static void test_origin(void **state)
     (void)state;
     assert_string_equal(todo_docs_assets_origin(pool, CDN),
                         "https://cdn.jsdelivr.net");
-    assert_string_equal(todo_docs_assets_origin(pool,
-                        "HTTP://Assets.Example.COM:8080/a/b/"),
-                        "http://assets.example.com:8080");
+    assert_string_equal(
+        todo_docs_assets_origin(pool, "HTTP://Assets.Example.COM:8080/a/b/"),
+        "http://assets.example.com:8080");
     assert_string_equal(todo_docs_assets_origin(pool, "https://[::1]"),
                         "https://[::1]");
     assert_null(todo_docs_assets_origin(pool, "/swagger-ui"));
@@ -89,19 +109,21 @@ static void test_csp(void **state)
 
     (void)state;
     c = todo_docs_csp(pool, CDN "/");
-    assert_string_equal(c, "default-src 'none'; "
-        "script-src 'self' https://cdn.jsdelivr.net; "
-        "style-src 'self' https://cdn.jsdelivr.net; "
-        "img-src 'self' https://cdn.jsdelivr.net data:; "
-        "font-src 'self' https://cdn.jsdelivr.net; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'");
+    assert_string_equal(
+        c, "default-src 'none'; "
+           "script-src 'self' https://cdn.jsdelivr.net; "
+           "style-src 'self' https://cdn.jsdelivr.net; "
+           "img-src 'self' https://cdn.jsdelivr.net data:; "
+           "font-src 'self' https://cdn.jsdelivr.net; "
+           "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+           "frame-ancestors 'none'");
     /* Assets on this server: nothing but 'self' (and data: images). */
     c = todo_docs_csp(pool, "/swagger-ui");
-    assert_string_equal(c, "default-src 'none'; script-src 'self'; "
-        "style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'");
+    assert_string_equal(
+        c, "default-src 'none'; script-src 'self'; "
+           "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+           "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+           "frame-ancestors 'none'");
     lacks(c, "unsafe");
 }
 
@@ -110,7 +132,7 @@ static void test_html(void **state)
     const char *h;
 
     (void)state;
-    h = todo_docs_html(pool, "/api", CDN);
+    h = todo_docs_html(pool, "/api/openapi.json", "/api/docs/init.js", CDN);
     contains(h, "<!DOCTYPE html>");
     contains(h, "<link rel=\"stylesheet\" href=\"" CDN "/swagger-ui.css\">");
     contains(h, "<script src=\"" CDN "/swagger-ui-bundle.js\"></script>");
@@ -124,11 +146,12 @@ static void test_html(void **state)
     lacks(h, " on");
 
     /* Trailing slashes of the prefix are not doubled. */
-    h = todo_docs_html(pool, "/api", "/swagger-ui//");
+    h = todo_docs_html(pool, "/api/openapi.json", "/api/docs/init.js",
+                       "/swagger-ui//");
     contains(h, "href=\"/swagger-ui/swagger-ui.css\"");
     contains(h, "src=\"/swagger-ui/swagger-ui-bundle.js\"");
     /* A location at the server root. */
-    h = todo_docs_html(pool, "", "/");
+    h = todo_docs_html(pool, "/openapi.json", "/docs/init.js", "/");
     contains(h, "data-openapi-url=\"/openapi.json\"");
     contains(h, "src=\"/docs/init.js\"");
     contains(h, "href=\"/swagger-ui.css\"");
@@ -139,9 +162,10 @@ static void test_html_escaping(void **state)
     const char *h;
 
     (void)state;
-    /* The prefix is HTML-escaped; the location path is also encoded as a
-     * URL path (it is the decoded <Location> path). */
-    h = todo_docs_html(pool, "/a&b'c\"d<e>f g#h?i%j/caf\xc3\xa9",
+    /* The prefix is HTML-escaped; the paths are also encoded as URL paths
+     * (they start with the decoded <Location> path). */
+    h = todo_docs_html(pool, "/a&b'c\"d<e>f g#h?i%j/caf\xc3\xa9/openapi.json",
+                       "/a&b'c\"d<e>f g#h?i%j/caf\xc3\xa9/docs/init.js",
                        "https://assets.example.com/x&y/");
     contains(h, "data-openapi-url=\"/a&amp;b&#39;c%22d%3Ce%3Ef%20g%23h%3Fi"
                 "%25j/caf%C3%A9/openapi.json\"");
@@ -172,19 +196,9 @@ static void test_init_js(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_assets),
-        cmocka_unit_test(test_origin),
-        cmocka_unit_test(test_csp),
-        cmocka_unit_test(test_html),
-        cmocka_unit_test(test_html_escaping),
-        cmocka_unit_test(test_init_js),
+        cmocka_unit_test(test_check_assets),  cmocka_unit_test(test_origin),
+        cmocka_unit_test(test_csp),           cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html_escaping), cmocka_unit_test(test_init_js),
     };
-    int rc;
-
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    rc = cmocka_run_group_tests_name("docs", tests, NULL, NULL);
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("docs", tests, NULL, NULL);
 }

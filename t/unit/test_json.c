@@ -1,39 +1,18 @@
 /* Unit tests of todo_json: the envelope, error bodies, status codes and
  * the task object.  Every output is compared byte for byte and also
  * re-parsed with jansson to prove it is valid JSON. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <jansson.h>
+#include "todo_test.h"
 #include "todo_json.h"
 
-static int setup(void **state)
-{
-    apr_pool_t *p;
+static const todo_meta_t meta = { "req-1", "2026-11-22T10:31:59.979377Z" };
 
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return -1;
-    }
-    *state = p;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    apr_pool_destroy(*state);
-    return 0;
-}
-
-static const todo_meta_t meta = {"req-1", "2026-11-22T10:31:59.979377Z"};
-
-#define META_JSON \
+#define META_JSON                         \
     "\"meta\":{\"request_id\":\"req-1\"," \
     "\"timestamp\":\"2026-11-22T10:31:59.979377Z\"}"
 
@@ -59,9 +38,9 @@ static void test_data_envelope(void **state)
     todo_json_data_begin(&b);
     todo_buf_puts(&b, "{\"status\":\"healthy\"}");
     todo_json_data_end(&b, &meta);
-    assert_string_equal(todo_buf_cstr(&b),
-                        "{\"data\":{\"status\":\"healthy\"},\"error\":null,"
-                        META_JSON "}");
+    assert_string_equal(
+        todo_buf_cstr(&b),
+        "{\"data\":{\"status\":\"healthy\"},\"error\":null," META_JSON "}");
     root = assert_json(&b);
     assert_true(json_is_null(json_object_get(root, "error")));
     json_decref(root);
@@ -70,7 +49,7 @@ static void test_data_envelope(void **state)
 static void test_data_envelope_escapes_meta(void **state)
 {
     todo_buf_t b;
-    todo_meta_t m = {"a\"b\\c\n", "t"};
+    todo_meta_t m = { "a\"b\\c\n", "t" };
     json_t *root;
 
     todo_buf_init(&b, *state, 0);
@@ -96,21 +75,23 @@ static void test_error_with_details(void **state)
     d->field = "title";
     d->message = "must be 1-200 characters";
     d = apr_array_push(details);
-    d->field = NULL;                     /* about the body as a whole */
+    d->field = NULL; /* about the body as a whole */
     d->message = "malformed JSON";
     d = apr_array_push(details);
     d->field = "we\"ird";
     d->message = "unknown \"field\"";
 
     todo_buf_init(&b, p, 0);
-    todo_json_error(&b, "VALIDATION_ERROR", "validation failed", details, &meta);
-    assert_string_equal(todo_buf_cstr(&b),
+    todo_json_error(&b, "VALIDATION_ERROR", "validation failed", details,
+                    &meta);
+    assert_string_equal(
+        todo_buf_cstr(&b),
         "{\"data\":null,\"error\":{\"code\":\"VALIDATION_ERROR\","
         "\"message\":\"validation failed\",\"details\":["
         "{\"field\":\"title\",\"message\":\"must be 1-200 characters\"},"
         "{\"message\":\"malformed JSON\"},"
-        "{\"field\":\"we\\\"ird\",\"message\":\"unknown \\\"field\\\"\"}]},"
-        META_JSON "}");
+        "{\"field\":\"we\\\"ird\",\"message\":\"unknown \\\"field\\\"\"}]}," META_JSON
+        "}");
     root = assert_json(&b);
     arr = json_object_get(json_object_get(root, "error"), "details");
     assert_int_equal(json_array_size(arr), 3);
@@ -122,9 +103,8 @@ static void test_error_without_details(void **state)
 {
     apr_pool_t *p = *state;
     apr_array_header_t *empty = apr_array_make(p, 1, sizeof(todo_detail_t));
-    const char *want =
-        "{\"data\":null,\"error\":{\"code\":\"NOT_FOUND\","
-        "\"message\":\"no such task\"}," META_JSON "}";
+    const char *want = "{\"data\":null,\"error\":{\"code\":\"NOT_FOUND\","
+                       "\"message\":\"no such task\"}," META_JSON "}";
     todo_buf_t b;
     json_t *root;
 
@@ -147,8 +127,9 @@ static void test_error_escapes_message(void **state)
     todo_buf_init(&b, *state, 0);
     todo_json_error(&b, "X", "a\"b\\c\x01\t", NULL, &meta);
     assert_string_equal(todo_buf_cstr(&b),
-        "{\"data\":null,\"error\":{\"code\":\"X\","
-        "\"message\":\"a\\\"b\\\\c\\u0001\\t\"}," META_JSON "}");
+                        "{\"data\":null,\"error\":{\"code\":\"X\","
+                        "\"message\":\"a\\\"b\\\\c\\u0001\\t\"}," META_JSON
+                        "}");
     root = assert_json(&b);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(root, "error"), "message")),
@@ -162,18 +143,31 @@ static void test_status_codes(void **state)
         int status;
         const char *code;
     } table[] = {
-        {400, "VALIDATION_ERROR"}, {401, "UNAUTHORIZED"},
-        {403, "FORBIDDEN"}, {404, "NOT_FOUND"},
-        {405, "METHOD_NOT_ALLOWED"}, {412, "PRECONDITION_FAILED"},
-        {413, "PAYLOAD_TOO_LARGE"}, {415, "UNSUPPORTED_MEDIA_TYPE"},
-        {422, "UNPROCESSABLE_ENTITY"}, {503, "SERVICE_UNAVAILABLE"},
-        {500, "INTERNAL_ERROR"}, {501, "INTERNAL_ERROR"},
-        {502, "INTERNAL_ERROR"}, {504, "INTERNAL_ERROR"},
-        {599, "INTERNAL_ERROR"},
-        {402, "BAD_REQUEST"}, {406, "BAD_REQUEST"}, {408, "BAD_REQUEST"},
-        {409, "CONFLICT"}, {411, "BAD_REQUEST"}, {414, "BAD_REQUEST"},
-        {418, "BAD_REQUEST"}, {429, "BAD_REQUEST"}, {431, "BAD_REQUEST"},
-        {499, "BAD_REQUEST"},
+        { 400, "VALIDATION_ERROR" },
+        { 401, "UNAUTHORIZED" },
+        { 403, "FORBIDDEN" },
+        { 404, "NOT_FOUND" },
+        { 405, "METHOD_NOT_ALLOWED" },
+        { 412, "PRECONDITION_FAILED" },
+        { 413, "PAYLOAD_TOO_LARGE" },
+        { 415, "UNSUPPORTED_MEDIA_TYPE" },
+        { 422, "UNPROCESSABLE_ENTITY" },
+        { 503, "SERVICE_UNAVAILABLE" },
+        { 500, "INTERNAL_ERROR" },
+        { 501, "INTERNAL_ERROR" },
+        { 502, "INTERNAL_ERROR" },
+        { 504, "INTERNAL_ERROR" },
+        { 599, "INTERNAL_ERROR" },
+        { 402, "BAD_REQUEST" },
+        { 406, "BAD_REQUEST" },
+        { 408, "BAD_REQUEST" },
+        { 409, "CONFLICT" },
+        { 411, "BAD_REQUEST" },
+        { 414, "BAD_REQUEST" },
+        { 418, "BAD_REQUEST" },
+        { 429, "BAD_REQUEST" },
+        { 431, "BAD_REQUEST" },
+        { 499, "BAD_REQUEST" },
     };
     apr_size_t i;
 
@@ -217,7 +211,8 @@ static void test_task_nulls(void **state)
 
     todo_buf_init(&b, *state, 0);
     todo_json_task(&b, &t);
-    assert_string_equal(todo_buf_cstr(&b),
+    assert_string_equal(
+        todo_buf_cstr(&b),
         "{\"id\":\"2f6c1a9e-7a57-4a53-9a4e-0d2b2f3f5b0c\","
         "\"user_id\":\"hboEiWaqC0WOJj9UlBXxSmKPRsl6fLAE\","
         "\"title\":\"Buy milk\",\"description\":null,\"completed\":false,"
@@ -244,7 +239,8 @@ static void test_task_all_set(void **state)
     t.version = APR_INT64_MAX;
     todo_buf_init(&b, *state, 0);
     todo_json_task(&b, &t);
-    assert_string_equal(todo_buf_cstr(&b),
+    assert_string_equal(
+        todo_buf_cstr(&b),
         "{\"id\":\"2f6c1a9e-7a57-4a53-9a4e-0d2b2f3f5b0c\","
         "\"user_id\":\"hboEiWaqC0WOJj9UlBXxSmKPRsl6fLAE\","
         "\"title\":\"Buy milk\",\"description\":\"two\\nlines\","
@@ -262,8 +258,9 @@ static void test_task_all_set(void **state)
 static void test_task_field_order(void **state)
 {
     static const char *const order[] = {
-        "id", "user_id", "title", "description", "completed", "completed_at",
-        "priority", "due_at", "created_at", "updated_at", "version",
+        "id",         "user_id",      "title",    "description",
+        "completed",  "completed_at", "priority", "due_at",
+        "created_at", "updated_at",   "version",
     };
     todo_task_t t = sample_task();
     todo_buf_t b;
@@ -275,7 +272,8 @@ static void test_task_field_order(void **state)
     todo_json_task(&b, &t);
     root = assert_json(&b);
     /* jansson keeps the members in the order they were read. */
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         assert_true(i < sizeof(order) / sizeof(order[0]));
         assert_string_equal(key, order[i]);
         i++;
@@ -298,15 +296,15 @@ static void test_task_escaping(void **state)
     todo_buf_init(&b, *state, 0);
     todo_json_task(&b, &t);
     /* Control characters escaped; UTF-8 passed through as is. */
-    assert_non_null(strstr(todo_buf_cstr(&b),
+    assert_non_null(strstr(
+        todo_buf_cstr(&b),
         "\"title\":\"say \\\"hi\\\" \\\\ back\\u0001\\u001f\\b\\f\\r\\t/ "
         "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \x7F\","));
     root = assert_json(&b);
     assert_string_equal(json_string_value(json_object_get(root, "title")),
                         title);
-    assert_string_equal(json_string_value(json_object_get(root,
-                                                          "description")),
-                        desc);
+    assert_string_equal(
+        json_string_value(json_object_get(root, "description")), desc);
     json_decref(root);
 }
 
@@ -326,35 +324,25 @@ static void test_task_in_envelope(void **state)
     todo_json_data_end(&b, &meta);
     root = assert_json(&b);
     assert_int_equal(json_array_size(json_object_get(
-                         json_object_get(root, "data"), "tasks")), 2);
+                         json_object_get(root, "data"), "tasks")),
+                     2);
     json_decref(root);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_data_envelope, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_envelope_escapes_meta,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_with_details, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_error_without_details, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_error_escapes_message, setup,
-                                        teardown),
+        todo_test_with_pool(test_data_envelope),
+        todo_test_with_pool(test_data_envelope_escapes_meta),
+        todo_test_with_pool(test_error_with_details),
+        todo_test_with_pool(test_error_without_details),
+        todo_test_with_pool(test_error_escapes_message),
         cmocka_unit_test(test_status_codes),
-        cmocka_unit_test_setup_teardown(test_task_nulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_all_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_field_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_task_escaping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_task_in_envelope, setup,
-                                        teardown),
+        todo_test_with_pool(test_task_nulls),
+        todo_test_with_pool(test_task_all_set),
+        todo_test_with_pool(test_task_field_order),
+        todo_test_with_pool(test_task_escaping),
+        todo_test_with_pool(test_task_in_envelope),
     };
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_json", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_json", tests, NULL, NULL);
 }

@@ -1,17 +1,13 @@
 /* Unit tests of todo_query_parse and todo_query_sort_name: every status
  * and sort spelling, page bounds, decoding, repeated and unknown
  * parameters. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include "todo_test.h"
 #include "todo_query.h"
 #include "todo_task.h"
 
@@ -21,29 +17,28 @@ typedef struct {
     todo_list_query_t q;
 } fixture_t;
 
+/* The shared pool fixture, with this suite's state in the pool. */
 static int setup(void **state)
 {
-    apr_pool_t *p;
     fixture_t *f;
 
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
+    if (todo_test_pool_setup(state)) {
         return -1;
     }
-    f = apr_pcalloc(p, sizeof(*f));
-    f->p = p;
+    f = apr_pcalloc(*state, sizeof(*f));
+    f->p = *state;
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *f = *state;
+    void *p = ((fixture_t *)*state)->p;
 
-    apr_pool_destroy(f->p);
-    return 0;
+    return todo_test_pool_teardown(&p);
 }
 
-/* Defaults of the SPEC: page size 50, at most 100. */
+/* Defaults of docs/api.md §5: page size 50, at most 100. */
 static int parse(fixture_t *f, const char *args)
 {
     f->details = apr_array_make(f->p, 2, sizeof(todo_detail_t));
@@ -55,8 +50,9 @@ static void assert_ok(fixture_t *f, const char *args)
     int status = parse(f, args);
 
     if (status != 0) {
-        const todo_detail_t *d = f->details->nelts
-            ? &APR_ARRAY_IDX(f->details, 0, todo_detail_t) : NULL;
+        const todo_detail_t *d =
+            f->details->nelts ? &APR_ARRAY_IDX(f->details, 0, todo_detail_t)
+                              : NULL;
 
         fail_msg("[%s]: status %d (%s: %s)", args ? args : "(null)", status,
                  d && d->field ? d->field : "-", d ? d->message : "-");
@@ -114,9 +110,10 @@ static void assert_defaults(const todo_list_query_t *q)
 }
 
 #define M_STATUS "must be one of pending, completed, all"
-#define M_SORT "must be one of created_at, updated_at, due_at, priority, " \
-               "title, each optionally prefixed by '-' for descending, " \
-               "or created_at_asc, created_at_desc"
+#define M_SORT                                                  \
+    "must be one of created_at, updated_at, due_at, priority, " \
+    "title, each optionally prefixed by '-' for descending, "   \
+    "or created_at_asc, created_at_desc"
 #define M_LIMIT "must be an integer 1-100"
 #define M_OFFSET "must be an integer 0-1000000000"
 #define M_TIME "must be an RFC 3339 date-time"
@@ -125,7 +122,7 @@ static void assert_defaults(const todo_list_query_t *q)
 
 static void test_defaults(void **state)
 {
-    static const char *const empty[] = {"", "&", "&&", "&&&"};
+    static const char *const empty[] = { "", "&", "&&", "&&&" };
     fixture_t *f = *state;
     apr_size_t i;
 
@@ -168,18 +165,21 @@ static void test_status_spellings(void **state)
         const char *value;
         todo_status_e status;
     } ok[] = {
-        {"pending", TODO_STATUS_PENDING}, {"Pending", TODO_STATUS_PENDING},
-        {"PENDING", TODO_STATUS_PENDING}, {"pEnDiNg", TODO_STATUS_PENDING},
-        {"completed", TODO_STATUS_COMPLETED},
-        {"Completed", TODO_STATUS_COMPLETED},
-        {"COMPLETED", TODO_STATUS_COMPLETED},
-        {"all", TODO_STATUS_ALL}, {"All", TODO_STATUS_ALL},
-        {"ALL", TODO_STATUS_ALL},
-        {"%50ending", TODO_STATUS_PENDING},     /* decoded first */
+        { "pending", TODO_STATUS_PENDING },
+        { "Pending", TODO_STATUS_PENDING },
+        { "PENDING", TODO_STATUS_PENDING },
+        { "pEnDiNg", TODO_STATUS_PENDING },
+        { "completed", TODO_STATUS_COMPLETED },
+        { "Completed", TODO_STATUS_COMPLETED },
+        { "COMPLETED", TODO_STATUS_COMPLETED },
+        { "all", TODO_STATUS_ALL },
+        { "All", TODO_STATUS_ALL },
+        { "ALL", TODO_STATUS_ALL },
+        { "%50ending", TODO_STATUS_PENDING }, /* decoded first */
     };
     static const char *const bad[] = {
-        "", "done", "pend", "pendingx", "complete", "open", "any",
-        "+pending", "pending+", "all%00", "%00", "*",
+        "",    "done",     "pend",     "pendingx", "complete", "open",
+        "any", "+pending", "pending+", "all%00",   "%00",      "*",
     };
     fixture_t *f = *state;
     apr_size_t i;
@@ -191,8 +191,8 @@ static void test_status_spellings(void **state)
         assert_int_equal(f->q.status, ok[i].status);
     }
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_bad(f, apr_psprintf(f->p, "status=%s", bad[i]),
-                   "status", M_STATUS);
+        assert_bad(f, apr_psprintf(f->p, "status=%s", bad[i]), "status",
+                   M_STATUS);
     }
     assert_bad(f, "status", "status", M_STATUS);
 }
@@ -205,25 +205,39 @@ static void test_sort_names(void **state)
         const char *value;
         todo_sort_e sort;
     } ok[] = {
-        {"created_at", TODO_SORT_CREATED_ASC},
-        {"-created_at", TODO_SORT_CREATED_DESC},
-        {"updated_at", TODO_SORT_UPDATED_ASC},
-        {"-updated_at", TODO_SORT_UPDATED_DESC},
-        {"due_at", TODO_SORT_DUE_ASC},
-        {"-due_at", TODO_SORT_DUE_DESC},
-        {"priority", TODO_SORT_PRIORITY_ASC},
-        {"-priority", TODO_SORT_PRIORITY_DESC},
-        {"title", TODO_SORT_TITLE_ASC},
-        {"-title", TODO_SORT_TITLE_DESC},
-        {"created_at_asc", TODO_SORT_CREATED_ASC},
-        {"created_at_desc", TODO_SORT_CREATED_DESC},
-        {"%2Dtitle", TODO_SORT_TITLE_DESC},
+        { "created_at", TODO_SORT_CREATED_ASC },
+        { "-created_at", TODO_SORT_CREATED_DESC },
+        { "updated_at", TODO_SORT_UPDATED_ASC },
+        { "-updated_at", TODO_SORT_UPDATED_DESC },
+        { "due_at", TODO_SORT_DUE_ASC },
+        { "-due_at", TODO_SORT_DUE_DESC },
+        { "priority", TODO_SORT_PRIORITY_ASC },
+        { "-priority", TODO_SORT_PRIORITY_DESC },
+        { "title", TODO_SORT_TITLE_ASC },
+        { "-title", TODO_SORT_TITLE_DESC },
+        { "created_at_asc", TODO_SORT_CREATED_ASC },
+        { "created_at_desc", TODO_SORT_CREATED_DESC },
+        { "%2Dtitle", TODO_SORT_TITLE_DESC },
     };
     static const char *const bad[] = {
-        "", "Title", "TITLE", "-Title", "+title", "%2Btitle", "--title",
-        "created", "created_at_ASC", "-created_at_asc", "title_asc",
-        "updated_at_desc", "id", "user_id", " title", "title%00",
-        "title,priority", "completed",
+        "",
+        "Title",
+        "TITLE",
+        "-Title",
+        "+title",
+        "%2Btitle",
+        "--title",
+        "created",
+        "created_at_ASC",
+        "-created_at_asc",
+        "title_asc",
+        "updated_at_desc",
+        "id",
+        "user_id",
+        " title",
+        "title%00",
+        "title,priority",
+        "completed",
     };
     fixture_t *f = *state;
     apr_size_t i;
@@ -273,8 +287,22 @@ static void test_sort_canonical_names(void **state)
 static void test_limit(void **state)
 {
     static const char *const bad[] = {
-        "", "0", "101", "+5", "5x", "x5", "-1", " 5", "5 ", "5.0", "1e2",
-        "0x10", "99999999999999999999999", "1000", "5%00", "%2B5",
+        "",
+        "0",
+        "101",
+        "+5",
+        "5x",
+        "x5",
+        "-1",
+        " 5",
+        "5 ",
+        "5.0",
+        "1e2",
+        "0x10",
+        "99999999999999999999999",
+        "1000",
+        "5%00",
+        "%2B5",
     };
     fixture_t *f = *state;
     apr_size_t i;
@@ -285,7 +313,7 @@ static void test_limit(void **state)
     assert_int_equal(f->q.limit, 100);
     assert_ok(f, "limit=007");
     assert_int_equal(f->q.limit, 7);
-    assert_ok(f, "limit=%35");                  /* "5", encoded */
+    assert_ok(f, "limit=%35"); /* "5", encoded */
     assert_int_equal(f->q.limit, 5);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_bad(f, apr_psprintf(f->p, "limit=%s", bad[i]), "limit",
@@ -300,11 +328,11 @@ static void test_limit_follows_max(void **state)
     const todo_detail_t *d;
 
     f->details = apr_array_make(f->p, 2, sizeof(todo_detail_t));
-    assert_int_equal(todo_query_parse(f->p, "limit=10", 5, 10, &f->q,
-                                      f->details), 0);
+    assert_int_equal(
+        todo_query_parse(f->p, "limit=10", 5, 10, &f->q, f->details), 0);
     assert_int_equal(f->q.limit, 10);
-    assert_int_equal(todo_query_parse(f->p, "limit=11", 5, 10, &f->q,
-                                      f->details), 400);
+    assert_int_equal(
+        todo_query_parse(f->p, "limit=11", 5, 10, &f->q, f->details), 400);
     d = &APR_ARRAY_IDX(f->details, 0, todo_detail_t);
     assert_string_equal(d->field, "limit");
     assert_string_equal(d->message, "must be an integer 1-10");
@@ -313,8 +341,8 @@ static void test_limit_follows_max(void **state)
 static void test_offset(void **state)
 {
     static const char *const bad[] = {
-        "", "-1", "+0", "1000000001", "9999999999999999999999", "1e3", "x",
-        "1 ", "0x1", "%00",
+        "",    "-1", "+0", "1000000001", "9999999999999999999999",
+        "1e3", "x",  "1 ", "0x1",        "%00",
     };
     fixture_t *f = *state;
     apr_size_t i;
@@ -339,7 +367,7 @@ static void test_q_decoding(void **state)
 
     assert_ok(f, "q=caf%C3%A9");
     assert_string_equal(f->q.q, "caf\xC3\xA9");
-    assert_ok(f, "q=caf%c3%a9");                /* lower-case hex too */
+    assert_ok(f, "q=caf%c3%a9"); /* lower-case hex too */
     assert_string_equal(f->q.q, "caf\xC3\xA9");
     assert_ok(f, "q=a+b");
     assert_string_equal(f->q.q, "a b");
@@ -349,17 +377,17 @@ static void test_q_decoding(void **state)
     assert_string_equal(f->q.q, "1+1");
     assert_ok(f, "q=100%25");
     assert_string_equal(f->q.q, "100%");
-    assert_ok(f, "q=a%26b%3Dc");                /* & and = inside a value */
+    assert_ok(f, "q=a%26b%3Dc"); /* & and = inside a value */
     assert_string_equal(f->q.q, "a&b=c");
-    assert_ok(f, "q=x=y");                      /* only the first = splits */
+    assert_ok(f, "q=x=y"); /* only the first = splits */
     assert_string_equal(f->q.q, "x=y");
     assert_ok(f, "q=%27%3B%20DROP%20TABLE%20tasks%3B--");
     assert_string_equal(f->q.q, "'; DROP TABLE tasks;--");
     assert_ok(f, "q=%F0%9F%98%80");
     assert_string_equal(f->q.q, "\xF0\x9F\x98\x80");
-    assert_ok(f, "q=caf\xC3\xA9");              /* raw UTF-8 */
+    assert_ok(f, "q=caf\xC3\xA9"); /* raw UTF-8 */
     assert_string_equal(f->q.q, "caf\xC3\xA9");
-    assert_ok(f, "q=+");                        /* a space is something */
+    assert_ok(f, "q=+"); /* a space is something */
     assert_string_equal(f->q.q, " ");
 }
 
@@ -420,10 +448,10 @@ static void test_q_length(void **state)
     assert_int_equal(strlen(f->q.q), 600);
     assert_bad(f, apr_pstrcat(f->p, "q=", s200, "x", NULL), "q",
                "must be at most 200 characters");
-    assert_ok(f, apr_pstrcat(f->p, "q=", apr_psprintf(f->p, "%0200d", 0),
-                             NULL));
-    assert_bad(f, apr_pstrcat(f->p, "q=", apr_psprintf(f->p, "%0201d", 0),
-                              NULL),
+    assert_ok(f,
+              apr_pstrcat(f->p, "q=", apr_psprintf(f->p, "%0200d", 0), NULL));
+    assert_bad(f,
+               apr_pstrcat(f->p, "q=", apr_psprintf(f->p, "%0201d", 0), NULL),
                "q", "must be at most 200 characters");
 }
 
@@ -432,15 +460,18 @@ static void test_q_length(void **state)
 static void test_time_filters(void **state)
 {
     static const char *const names[] = {
-        "due_before", "due_after", "updated_since",
+        "due_before",
+        "due_after",
+        "updated_since",
     };
     fixture_t *f = *state;
     apr_size_t i;
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *n = names[i];
-        const char **got = i == 0 ? &f->q.due_before
-                         : i == 1 ? &f->q.due_after : &f->q.updated_since;
+        const char **got = i == 0   ? &f->q.due_before
+                           : i == 1 ? &f->q.due_after
+                                    : &f->q.updated_since;
 
         assert_ok(f, apr_psprintf(f->p, "%s=2026-11-22T10:31:59Z", n));
         assert_string_equal(*got, "2026-11-22T10:31:59Z");
@@ -448,24 +479,24 @@ static void test_time_filters(void **state)
         assert_ok(f, apr_psprintf(f->p, "%s=2026-11-22t10:31:59.5z", n));
         assert_string_equal(*got, "2026-11-22T10:31:59.5Z");
         assert_ok(f, apr_psprintf(f->p, "%s=2024-02-29T00:00:00%%2B05:30", n));
-        assert_string_equal(*got, "2024-02-28T18:30:00Z");   /* in UTC */
-        assert_ok(f, apr_psprintf(f->p, "%s=2026-11-22T10%%3A31%%3A59-01:00",
-                                  n));
+        assert_string_equal(*got, "2024-02-28T18:30:00Z"); /* in UTC */
+        assert_ok(f,
+                  apr_psprintf(f->p, "%s=2026-11-22T10%%3A31%%3A59-01:00", n));
         assert_string_equal(*got, "2026-11-22T11:31:59Z");
 
         /* a raw '+' decodes to a space */
-        assert_bad(f, apr_psprintf(f->p, "%s=2024-02-29T00:00:00+05:30", n),
-                   n, M_TIME);
+        assert_bad(f, apr_psprintf(f->p, "%s=2024-02-29T00:00:00+05:30", n), n,
+                   M_TIME);
         assert_bad(f, apr_psprintf(f->p, "%s=", n), n, M_TIME);
         assert_bad(f, apr_psprintf(f->p, "%s=2026-11-22", n), n, M_TIME);
         assert_bad(f, apr_psprintf(f->p, "%s=2026-02-29T00:00:00Z", n), n,
                    M_TIME);
         assert_bad(f, apr_psprintf(f->p, "%s=yesterday", n), n, M_TIME);
         /* nothing may hide behind a NUL */
-        assert_bad(f, apr_psprintf(f->p, "%s=2026-11-22T10:31:59Z%%00x", n),
-                   n, M_TIME);
-        assert_bad(f, apr_psprintf(f->p, "%s=2026-11-22T10:31:59Z%%0", n),
-                   n, "malformed percent-encoding");
+        assert_bad(f, apr_psprintf(f->p, "%s=2026-11-22T10:31:59Z%%00x", n), n,
+                   M_TIME);
+        assert_bad(f, apr_psprintf(f->p, "%s=2026-11-22T10:31:59Z%%0", n), n,
+                   "malformed percent-encoding");
     }
 }
 
@@ -480,8 +511,9 @@ static void test_repeated(void **state)
                "given more than once");
     assert_bad(f, "q=a&sort=title&q=b", "q", "given more than once");
     assert_bad(f, "q=&q=", "q", "given more than once");
-    assert_bad(f, "due_before=2026-11-22T10:31:59Z&"
-                  "due_before=2026-11-22T10:31:59Z",
+    assert_bad(f,
+               "due_before=2026-11-22T10:31:59Z&"
+               "due_before=2026-11-22T10:31:59Z",
                "due_before", "given more than once");
     /* the same name, one of them encoded */
     assert_bad(f, "sort=title&%73ort=title", "sort", "given more than once");
@@ -515,7 +547,8 @@ static void test_several_problems(void **state)
     fixture_t *f = *state;
 
     assert_int_equal(parse(f, "limit=0&offset=-1&foo=1&status=x&sort=x"
-                              "&q=%ZZ&limit=3&due_after=x"), 400);
+                              "&q=%ZZ&limit=3&due_after=x"),
+                     400);
     assert_int_equal(f->details->nelts, 8);
     assert_detail_at(f, 0, "limit", M_LIMIT);
     assert_detail_at(f, 1, "offset", M_OFFSET);
@@ -574,10 +607,5 @@ int main(void)
         T(test_args_left_alone),
     };
 #undef T
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_query", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_query", tests, NULL, NULL);
 }

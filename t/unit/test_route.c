@@ -1,25 +1,20 @@
-/* Unit tests of the router: every path shape of SPEC section 3. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
+/* Unit tests of the router: every path shape of docs/api.md §3, the
+ * operation of each method, Allow, and which need a token. */
 #include <stdio.h>
 #include <string.h>
-#include <cmocka.h>
 #include <apr_general.h>
+#include "todo_test.h"
 #include "todo_route.h"
-
-static apr_pool_t *pool;
 
 static void expect(const char *path, todo_route_e route, const char *user,
                    const char *id)
 {
     todo_route_t r;
-    todo_route_e got = todo_route_match(pool, path, &r);
 
-    if (got != route) {
-        fail_msg("%s: route %d, expected %d", path, got, route);
+    todo_route_resolve(todo_test_pool, path, "GET", &r);
+    if (r.route != route) {
+        fail_msg("%s: route %d, expected %d", path, r.route, route);
     }
-    assert_int_equal(r.route, route);
     if (user) {
         assert_non_null(r.user);
         assert_string_equal(r.user, user);
@@ -31,6 +26,15 @@ static void expect(const char *path, todo_route_e route, const char *user,
         assert_non_null(r.task_id);
         assert_string_equal(r.task_id, id);
     }
+}
+
+/* The operation for a path and method, and what comes with it. */
+static todo_route_t op_of(const char *path, const char *method)
+{
+    todo_route_t r;
+
+    todo_route_resolve(todo_test_pool, path, method, &r);
+    return r;
 }
 
 static void test_fixed(void **state)
@@ -109,41 +113,149 @@ static void test_slashes(void **state)
     expect("/a/b/c/d/e/f", TODO_ROUTE_NONE, NULL, NULL);
 }
 
-static void test_methods(void **state)
+static void test_prefix(void **state)
 {
     (void)state;
-    assert_int_equal(todo_route_method("GET"), TODO_M_GET);
-    assert_int_equal(todo_route_method("PATCH"), TODO_M_PATCH);
-    assert_int_equal(todo_route_method("get"), TODO_M_OTHER);
-    assert_int_equal(todo_route_method("TRACE"), TODO_M_OTHER);
-    assert_int_equal(todo_route_method(NULL), TODO_M_OTHER);
+    assert_string_equal(todo_route_rel("/api", "/api/v1/tasks"), "/v1/tasks");
+    assert_string_equal(todo_route_rel("/api", "/api"), "");
+    assert_string_equal(todo_route_rel("/api", "/api/"), "/");
+    assert_null(todo_route_rel("/api", "/apix"));
+    assert_null(todo_route_rel("/api", "/ap"));
+    assert_null(todo_route_rel("/api", "/other/api"));
+    assert_null(todo_route_rel("/api", NULL));
+    /* A server-wide location has the empty prefix. */
+    assert_string_equal(todo_route_rel("", "/v1/tasks"), "/v1/tasks");
+    /* Nothing under the prefix: no route, whatever the method. */
+    assert_int_equal(op_of(NULL, "GET").op, TODO_OP_NOT_FOUND);
+}
 
-    assert_true(todo_route_allowed(TODO_ROUTE_TASKS) & TODO_M_POST);
-    assert_false(todo_route_allowed(TODO_ROUTE_TASKS) & TODO_M_DELETE);
-    assert_true(todo_route_allowed(TODO_ROUTE_TASK) & TODO_M_DELETE);
-    assert_false(todo_route_allowed(TODO_ROUTE_TASK) & TODO_M_POST);
-    assert_int_equal(todo_route_allowed(TODO_ROUTE_TASK_COMPLETE),
-                     TODO_M_PATCH | TODO_M_OPTIONS);
-    assert_false(todo_route_allowed(TODO_ROUTE_HEALTH) & TODO_M_POST);
-    assert_int_equal(todo_route_allowed(TODO_ROUTE_NONE), 0);
-    assert_string_equal(todo_route_allow_header(TODO_ROUTE_TASK),
+static void test_methods(void **state)
+{
+    static const struct {
+        const char *path, *method;
+        todo_op_e op;
+        int needs_user;
+    } cases[] = {
+        { "/health", "GET", TODO_OP_HEALTH, 0 },
+        { "/health", "HEAD", TODO_OP_HEALTH, 0 },
+        { "/health", "POST", TODO_OP_NOT_ALLOWED, 0 },
+        { "/openapi.json", "GET", TODO_OP_OPENAPI, 0 },
+        { "/openapi.json", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs", "GET", TODO_OP_DOCS, 0 },
+        { "/docs", "HEAD", TODO_OP_DOCS, 0 },
+        { "/docs", "POST", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs/init.js", "GET", TODO_OP_DOCS_INIT, 0 },
+        { "/docs/init.js", "HEAD", TODO_OP_DOCS_INIT, 0 },
+        { "/docs/init.js", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs", "OPTIONS", TODO_OP_OPTIONS, 0 },
+        { "/v1/tasks", "GET", TODO_OP_LIST, 1 },
+        { "/v1/tasks", "HEAD", TODO_OP_LIST, 1 },
+        { "/v1/tasks", "POST", TODO_OP_CREATE, 1 },
+        { "/v1/tasks", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/tasks/x", "GET", TODO_OP_GET, 1 },
+        { "/tasks/x", "PUT", TODO_OP_REPLACE, 1 },
+        { "/tasks/x", "PATCH", TODO_OP_PATCH, 1 },
+        { "/tasks/x", "DELETE", TODO_OP_DELETE, 1 },
+        { "/tasks/x", "POST", TODO_OP_NOT_ALLOWED, 0 },
+        { "/u/tasks/x/complete", "PATCH", TODO_OP_COMPLETE, 1 },
+        { "/u/tasks/x/complete", "GET", TODO_OP_NOT_ALLOWED, 0 },
+        /* Preflights need no token, on every route. */
+        { "/v1/tasks", "OPTIONS", TODO_OP_OPTIONS, 0 },
+        { "/tasks/x/complete", "OPTIONS", TODO_OP_OPTIONS, 0 },
+        /* Methods are exact, upper case as HTTP sends them. */
+        { "/v1/tasks", "get", TODO_OP_NOT_ALLOWED, 0 },
+        { "/v1/tasks", "TRACE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/v1/tasks", NULL, TODO_OP_NOT_ALLOWED, 0 },
+        /* An unknown path is a 404 whatever the method. */
+        { "/nope", "GET", TODO_OP_NOT_FOUND, 0 },
+        { "/nope", "OPTIONS", TODO_OP_NOT_FOUND, 0 },
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        todo_route_t r = op_of(cases[i].path, cases[i].method);
+
+        if (r.op != cases[i].op || r.needs_user != cases[i].needs_user) {
+            fail_msg("%s %s: op %d needs_user %d, expected %d %d",
+                     cases[i].method ? cases[i].method : "(null)",
+                     cases[i].path, r.op, r.needs_user, cases[i].op,
+                     cases[i].needs_user);
+        }
+    }
+}
+
+static void test_allow(void **state)
+{
+    (void)state;
+    assert_string_equal(op_of("/health", "GET").allow, "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/openapi.json", "PUT").allow,
+                        "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/docs", "PUT").allow, "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/docs/init.js", "POST").allow,
+                        "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/v1/tasks", "PUT").allow,
+                        "GET, HEAD, POST, OPTIONS");
+    assert_string_equal(op_of("/v1/tasks/a", "POST").allow,
                         "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
-    assert_string_equal(todo_route_allow_header(TODO_ROUTE_TASK_COMPLETE),
+    assert_string_equal(op_of("/v1/tasks/a/complete", "GET").allow,
                         "PATCH, OPTIONS");
-    assert_true(todo_route_needs_user(TODO_ROUTE_TASK));
-    assert_false(todo_route_needs_user(TODO_ROUTE_HEALTH));
-    assert_false(todo_route_needs_user(TODO_ROUTE_OPENAPI));
-    /* The docs page and its script: read-only and public. */
-    assert_int_equal(todo_route_allowed(TODO_ROUTE_DOCS),
-                     TODO_M_GET | TODO_M_HEAD | TODO_M_OPTIONS);
-    assert_int_equal(todo_route_allowed(TODO_ROUTE_DOCS_INIT),
-                     TODO_M_GET | TODO_M_HEAD | TODO_M_OPTIONS);
-    assert_string_equal(todo_route_allow_header(TODO_ROUTE_DOCS),
-                        "GET, HEAD, OPTIONS");
-    assert_string_equal(todo_route_allow_header(TODO_ROUTE_DOCS_INIT),
-                        "GET, HEAD, OPTIONS");
-    assert_false(todo_route_needs_user(TODO_ROUTE_DOCS));
-    assert_false(todo_route_needs_user(TODO_ROUTE_DOCS_INIT));
+    assert_string_equal(op_of("/nope", "GET").allow, "");
+}
+
+/* "TodoDocs off": the docs routes become unknown paths, nothing else
+ * changes. */
+static void test_drop_docs(void **state)
+{
+    static const char *const paths[] = { "/docs", "/docs/init.js" };
+    static const char *const methods[] = { "GET", "POST", "OPTIONS" };
+    todo_route_t r;
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < 3; j++) {
+            r = op_of(paths[i], methods[j]);
+            todo_route_drop_docs(&r);
+            assert_int_equal(r.route, TODO_ROUTE_NONE);
+            assert_int_equal(r.op, TODO_OP_NOT_FOUND);
+            assert_string_equal(r.allow, "");
+            assert_int_equal(r.needs_user, 0);
+        }
+    }
+    r = op_of("/docs/tasks", "GET");
+    todo_route_drop_docs(&r);
+    assert_int_equal(r.op, TODO_OP_LIST);
+    assert_string_equal(r.user, "docs");
+    r = op_of("/openapi.json", "GET");
+    todo_route_drop_docs(&r);
+    assert_int_equal(r.op, TODO_OP_OPENAPI);
+}
+
+static void test_paths(void **state)
+{
+    (void)state;
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/api", TODO_ROUTE_OPENAPI),
+        "/api/openapi.json");
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/api", TODO_ROUTE_DOCS_INIT),
+        "/api/docs/init.js");
+    assert_string_equal(todo_route_path(todo_test_pool, "", TODO_ROUTE_DOCS),
+                        "/docs");
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/a", TODO_ROUTE_HEALTH), "/a/health");
+    assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_TASK));
+    assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_NONE));
+}
+
+static void test_task_path(void **state)
+{
+    (void)state;
+    assert_string_equal(todo_route_task_path(todo_test_pool, "/api", "x-1"),
+                        "/api/v1/tasks/x-1");
+    assert_string_equal(todo_route_task_path(todo_test_pool, "", "y"),
+                        "/v1/tasks/y");
 }
 
 int main(void)
@@ -153,14 +265,12 @@ int main(void)
         cmocka_unit_test(test_canonical_and_alias),
         cmocka_unit_test(test_user_scoped),
         cmocka_unit_test(test_slashes),
+        cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_allow),
+        cmocka_unit_test(test_drop_docs),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_task_path),
     };
-    int rc;
-
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    rc = cmocka_run_group_tests_name("route", tests, NULL, NULL);
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("route", tests, NULL, NULL);
 }

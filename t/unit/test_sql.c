@@ -1,16 +1,11 @@
 /* Unit tests of todo_sql: statement table, argument vectors, native text. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>
-#include <cmocka.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include "todo_test.h"
 #include "todo_sql.h"
-
-static apr_pool_t *pool;
 
 static int count_args(const char *sql)
 {
@@ -61,7 +56,7 @@ static void test_table(void **state)
     }
     assert_null(todo_sql_stmt(TODO_STMT_COUNT));
     for (i = 0; i < TODO_SORT_COUNT; i++) {
-        todo_list_query_t q = {0};
+        todo_list_query_t q = { 0 };
         const todo_stmt_t *st;
 
         q.sort = (todo_sort_e)i;
@@ -79,10 +74,10 @@ static void test_table(void **state)
         /* The same sort in every shape. */
         assert_string_equal(st->label + strlen("todo_list_"),
                             todo_sql_stmt(TODO_STMT_LISTP_FIRST + i)->label
-                            + strlen("todo_listp_"));
+                                + strlen("todo_listp_"));
         assert_string_equal(st->label + strlen("todo_list_"),
                             todo_sql_stmt(TODO_STMT_LISTS_FIRST + i)->label
-                            + strlen("todo_lists_"));
+                                + strlen("todo_lists_"));
     }
 }
 
@@ -109,14 +104,14 @@ static void test_scoped_by_user(void **state)
 
 static void test_args_update(void **state)
 {
-    todo_task_input_t in = {0};
+    todo_task_input_t in = { 0 };
     const char **a;
 
     (void)state;
     in.present = TODO_F_PRIORITY | TODO_F_DESCRIPTION;
     in.priority = 3;
-    in.description = NULL;          /* clear it */
-    a = todo_sql_args_update(pool, "u", "id", NULL, &in, 0);
+    in.description = NULL; /* clear it */
+    a = todo_sql_args_update(todo_test_pool, "u", "id", NULL, &in, 0);
     assert_string_equal(a[0], "u");
     assert_string_equal(a[1], "id");
     assert_string_equal(a[2], "");  /* no If-Match */
@@ -129,7 +124,7 @@ static void test_args_update(void **state)
     assert_string_equal(a[9], "f");
     assert_string_equal(a[10], "");
 
-    a = todo_sql_args_update(pool, "u", "id", "{2}", NULL, 1);
+    a = todo_sql_args_update(todo_test_pool, "u", "id", "{2}", NULL, 1);
     assert_string_equal(a[2], "{2}");
     assert_string_equal(a[4], "f");
     assert_string_equal(a[5], "");  /* ignored when not set */
@@ -138,54 +133,54 @@ static void test_args_update(void **state)
 
 static void test_args_list_and_create(void **state)
 {
-    todo_list_query_t q = {0};
-    todo_task_input_t in = {0};
+    todo_list_query_t q = { 0 };
+    todo_task_input_t in = { 0 };
     const char **a;
 
     (void)state;
     q.limit = 20;
     q.offset = 40;
-    a = todo_sql_args_list(pool, "u", &q);          /* plain */
+    a = todo_sql_args_list(todo_test_pool, "u", &q); /* plain */
     assert_string_equal(a[0], "u");
     assert_string_equal(a[1], "u");
     assert_string_equal(a[2], "20");
     assert_string_equal(a[3], "40");
 
-    q.status = TODO_STATUS_PENDING;                 /* status only */
-    a = todo_sql_args_list(pool, "u", &q);
+    q.status = TODO_STATUS_PENDING; /* status only */
+    a = todo_sql_args_list(todo_test_pool, "u", &q);
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "u");
     assert_string_equal(a[3], "f");
     assert_string_equal(a[4], "20");
     assert_string_equal(a[5], "40");
 
-    q.q = "milk";                                   /* general */
-    a = todo_sql_args_list(pool, "u", &q);
+    q.q = "milk"; /* general */
+    a = todo_sql_args_list(todo_test_pool, "u", &q);
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "milk");
     assert_string_equal(a[3], "");
     assert_string_equal(a[6], "20");
     assert_string_equal(a[7], "40");
     q.status = TODO_STATUS_ALL;
-    assert_string_equal(todo_sql_args_list(pool, "u", &q)[1], "");
+    assert_string_equal(todo_sql_args_list(todo_test_pool, "u", &q)[1], "");
 
     in.title = "t";
-    in.description = "";            /* "" is a description, not absent */
+    in.description = ""; /* "" is a description, not absent */
     in.completed = 1;
     in.priority = 2;
-    a = todo_sql_args_create(pool, "u", &in);
+    a = todo_sql_args_create(todo_test_pool, "u", &in);
     assert_string_equal(a[2], "");
     assert_string_equal(a[3], "t");
     assert_string_equal(a[4], "2");
-    assert_string_equal(a[5], "");  /* no due date */
+    assert_string_equal(a[5], ""); /* no due date */
     in.description = NULL;
-    assert_null(todo_sql_args_create(pool, "u", &in)[2]);
+    assert_null(todo_sql_args_create(todo_test_pool, "u", &in)[2]);
 }
 
 static void test_native(void **state)
 {
     const todo_stmt_t *st = todo_sql_stmt(TODO_STMT_UPDATE);
-    const char *n = todo_sql_native(pool, st);
+    const char *n = todo_sql_native(todo_test_pool, st);
 
     (void)state;
     assert_null(strstr(n, "%s"));
@@ -195,7 +190,7 @@ static void test_native(void **state)
 }
 
 /* Task timestamps are plain text casts of the UTC time (to_char cost the
- * database ~3.5 times as much), read back by todo_util_pg_time_convert. */
+ * database ~3.5 times as much), read back by todo_time_from_pg. */
 static void test_timestamps(void **state)
 {
     static const char *const cols[] = {
@@ -213,7 +208,7 @@ static void test_timestamps(void **state)
         assert_null(strstr(sql, "to_char"));
         if (i == TODO_STMT_HEALTH || i == TODO_STMT_DELETE
             || i == TODO_STMT_FOREIGN) {
-            continue;              /* no task columns */
+            continue; /* no task columns */
         }
         for (j = 0; j < 4; j++) {
             assert_non_null(strstr(sql, cols[j]));
@@ -238,18 +233,23 @@ static void test_session(void **state)
 /* Messages as libpq words them in its verbose form (mod_todo_dbd.c asks
  * for it), from a PostgreSQL 15 server with lc_messages in German and in
  * English: the SQLSTATE decides, not the words. */
-#define DE_UNIQUE "FEHLER:  23505: doppelter Schl\xc3\xbcsselwert verletzt " \
+#define DE_UNIQUE                                                              \
+    "FEHLER:  23505: doppelter Schl\xc3\xbcsselwert verletzt "                 \
     "Unique-Constraint \xc2\xbbtasks_pkey\xc2\xab\nDETAIL:  Schl\xc3\xbcssel " \
-    "\xc2\xbb(a)=(1)\xc2\xab existiert bereits.\nSCHEMA NAME:  public\n" \
+    "\xc2\xbb(a)=(1)\xc2\xab existiert bereits.\nSCHEMA NAME:  public\n"       \
     "LOCATION:  _bt_check_unique, nbtinsert.c:664\n"
-#define DE_CHECK "FEHLER:  23514: neue Zeile f\xc3\xbcr Relation " \
+#define DE_CHECK                                                                \
+    "FEHLER:  23514: neue Zeile f\xc3\xbcr Relation "                           \
     "\xc2\xbbtasks\xc2\xab verletzt Check-Constraint \xc2\xbbtasks_title_check" \
     "\xc2\xab\nDETAIL:  Fehlgeschlagene Zeile enth\xc3\xa4lt (-1, null).\n"
-#define DE_STALE "FEHLER:  0A000: gecachter Plan darf den Ergebnistyp " \
+#define DE_STALE                                           \
+    "FEHLER:  0A000: gecachter Plan darf den Ergebnistyp " \
     "nicht \xc3\xa4ndern\nLOCATION:  RevalidateCachedQuery, plancache.c:722\n"
-#define DE_NO_STMT "FEHLER:  26000: vorbereitete Anweisung " \
+#define DE_NO_STMT                            \
+    "FEHLER:  26000: vorbereitete Anweisung " \
     "\xc2\xbbtodo_get\xc2\xab existiert nicht\n"
-#define EN_STALE "ERROR:  0A000: cached plan must not change result type\n" \
+#define EN_STALE                                               \
+    "ERROR:  0A000: cached plan must not change result type\n" \
     "LOCATION:  RevalidateCachedQuery, plancache.c:722\n"
 
 static void test_error_code(void **state)
@@ -265,11 +265,14 @@ static void test_error_code(void **state)
      * only on a later line, a truncated one. */
     assert_false(todo_sql_error_code(NULL, code));
     assert_false(todo_sql_error_code("server closed the connection "
-                                     "unexpectedly\n", code));
+                                     "unexpectedly\n",
+                                     code));
     assert_false(todo_sql_error_code("ERROR:  cached plan must not change "
-                                     "result type\n", code));
+                                     "result type\n",
+                                     code));
     assert_false(todo_sql_error_code("ERROR:  no code here\nDETAIL:  "
-                                     "23505: x\n", code));
+                                     "23505: x\n",
+                                     code));
     assert_false(todo_sql_error_code("ERROR:  2350", code));
     assert_false(todo_sql_error_code("ERROR:  23505 no colon", code));
     assert_false(todo_sql_error_code("ERROR:  23a05: lower case", code));
@@ -281,17 +284,26 @@ static void test_error_status(void **state)
     assert_int_equal(todo_sql_error_status(NULL), 500);
     assert_int_equal(todo_sql_error_status(DE_CHECK), 400);
     assert_int_equal(todo_sql_error_status(DE_UNIQUE), 409);
-    assert_int_equal(todo_sql_error_status("ERROR:  23505: duplicate key "
-        "value violates unique constraint \"tasks_pkey\""), 409);
+    assert_int_equal(todo_sql_error_status(
+                         "ERROR:  23505: duplicate key "
+                         "value violates unique constraint \"tasks_pkey\""),
+                     409);
     assert_int_equal(todo_sql_error_status("ERROR:  22P02: invalid input "
-        "syntax for type uuid: \"x\""), 400);
-    assert_int_equal(todo_sql_error_status("ERROR:  22003: value \"99999\" "
-        "is out of range for type smallint"), 400);
+                                           "syntax for type uuid: \"x\""),
+                     400);
+    assert_int_equal(
+        todo_sql_error_status("ERROR:  22003: value \"99999\" "
+                              "is out of range for type smallint"),
+        400);
     assert_int_equal(todo_sql_error_status("ERROR:  42P01: relation "
-        "\"tasks\" does not exist"), 500);
+                                           "\"tasks\" does not exist"),
+                     500);
     /* Without a code, even words that once meant 400 are the server's. */
-    assert_int_equal(todo_sql_error_status("ERROR:  new row for relation "
-        "\"tasks\" violates check constraint \"tasks_title_check\""), 500);
+    assert_int_equal(
+        todo_sql_error_status(
+            "ERROR:  new row for relation "
+            "\"tasks\" violates check constraint \"tasks_title_check\""),
+        500);
 }
 
 static void test_error_stale_plan(void **state)
@@ -321,12 +333,5 @@ int main(void)
         cmocka_unit_test(test_error_status),
         cmocka_unit_test(test_error_stale_plan),
     };
-    int rc;
-
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    rc = cmocka_run_group_tests_name("sql", tests, NULL, NULL);
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("sql", tests, NULL, NULL);
 }

@@ -1,10 +1,5 @@
 /* Unit tests of todo_tokcache: hits, misses, deadlines, eviction, and
  * concurrent use. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <string.h>
 
@@ -13,21 +8,18 @@
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
+#include "todo_test.h"
 #include "todo_tokcache.h"
 
 static apr_pool_t *pool;
 
+/* The shared pool fixture; the tests read the pool from `pool`. */
 static int setup(void **state)
 {
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
+    int rc = todo_test_pool_setup(state);
 
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    return 0;
+    pool = *state;
+    return rc;
 }
 
 static void put(todo_tokcache_t *c, const char *token, const char *user,
@@ -41,8 +33,9 @@ static const char *get(todo_tokcache_t *c, const char *token, apr_int64_t now)
 {
     const char *user = NULL;
 
-    if (!todo_tokcache_get(c, token, strlen(token), now, pool, &user))
+    if (!todo_tokcache_get(c, token, strlen(token), now, pool, &user)) {
         return NULL;
+    }
     assert_non_null(user);
     return user;
 }
@@ -120,17 +113,20 @@ static void test_evicts_oldest(void **state)
     int i;
 
     (void)state;
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 4; i++) {
         put(c, apr_psprintf(pool, "tok%d", i), apr_psprintf(pool, "u%d", i),
             5000);
-    for (i = 0; i < 4; i++)
+    }
+    for (i = 0; i < 4; i++) {
         assert_string_equal(get(c, apr_psprintf(pool, "tok%d", i), 1000),
                             apr_psprintf(pool, "u%d", i));
+    }
     put(c, "tok4", "u4", 5000);
     assert_null(get(c, "tok0", 1000));
-    for (i = 1; i < 5; i++)
+    for (i = 1; i < 5; i++) {
         assert_string_equal(get(c, apr_psprintf(pool, "tok%d", i), 1000),
                             apr_psprintf(pool, "u%d", i));
+    }
     put(c, "tok5", "u5", 5000);
     assert_null(get(c, "tok1", 1000));
     assert_string_equal(get(c, "tok5", 1000), "u5");
@@ -141,8 +137,8 @@ static void test_evicts_expired_first(void **state)
     todo_tokcache_t *c = todo_tokcache_make(pool, 4);
 
     (void)state;
-    put(c, "old", "u-old", 9000);       /* oldest, still valid */
-    put(c, "short", "u-short", 1500);   /* expires first */
+    put(c, "old", "u-old", 9000);     /* oldest, still valid */
+    put(c, "short", "u-short", 1500); /* expires first */
     put(c, "c", "u-c", 9000);
     put(c, "d", "u-d", 9000);
     /* The cache learns the time from get(). */
@@ -163,10 +159,12 @@ static void test_capacity(void **state)
     int i, hits = 0;
 
     (void)state;
-    for (i = 0; i < 500; i++)
+    for (i = 0; i < 500; i++) {
         put(c, apr_psprintf(pool, "token-%d", i), "u", 5000);
-    for (i = 0; i < 500; i++)
+    }
+    for (i = 0; i < 500; i++) {
         hits += get(c, apr_psprintf(pool, "token-%d", i), 1000) != NULL;
+    }
     /* 500 tokens in 256 buckets of 4: losses are rare. */
     assert_true(hits >= 480);
 }
@@ -191,10 +189,12 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
 
         todo_tokcache_put(w->cache, tok, strlen(tok), user, 5000);
         if (todo_tokcache_get(w->cache, tok, strlen(tok), 1000, p, &got)
-            && strcmp(got, user) != 0)
+            && strcmp(got, user) != 0) {
             w->errors++;
-        if (i % 100 == 0)
+        }
+        if (i % 100 == 0) {
             apr_pool_clear(p);
+        }
     }
     apr_pool_destroy(p);
     /* Return rather than apr_thread_exit(): its pthread_exit() trips
@@ -219,30 +219,33 @@ static void test_threads(void **state)
         assert_int_equal(apr_thread_create(&th[i], NULL, worker, &w[i], pool),
                          APR_SUCCESS);
     }
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 4; i++) {
         apr_thread_join(&rv, th[i]);
-    for (i = 0; i < 4; i++)
+    }
+    for (i = 0; i < 4; i++) {
         assert_int_equal(w[i].errors, 0);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled, setup,
+                                        todo_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_hit_and_deadline, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_distinct_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_evicts_oldest, setup, teardown),
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_distinct_tokens, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_user_bounds, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_evicts_oldest, setup,
+                                        todo_test_pool_teardown),
         cmocka_unit_test_setup_teardown(test_evicts_expired_first, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_capacity, setup,
+                                        todo_test_pool_teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup,
+                                        todo_test_pool_teardown),
     };
-    int rc;
-
-    apr_initialize();
-    rc = cmocka_run_group_tests_name("todo_tokcache", tests, NULL, NULL);
-    apr_terminate();
-    return rc;
+    return TODO_TEST_MAIN("todo_tokcache", tests, NULL, NULL);
 }
