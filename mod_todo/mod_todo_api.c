@@ -62,9 +62,22 @@ static void error_body(request_rec *r, todo_buf_t *b, int status,
                     details, &m);
 }
 
+/* A refusal before the request body was read closes the connection
+ * instead of waiting for (and discarding) a body the client may never
+ * finish sending: a worker is not held until httpd's read timeout. */
+static void close_if_body_unread(request_rec *r, int status)
+{
+    todo_req_t *q = todo_req_get(r);
+
+    if (status >= 400 && q && !q->body_read && ap_request_has_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+}
+
 /* Send b as the whole response body. */
 static int send_json(request_rec *r, int status, todo_buf_t *b)
 {
+    close_if_body_unread(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)b->len);
@@ -126,11 +139,20 @@ static int json_type(request_rec *r)
         apr_table_get(r->headers_in, "Content-Type"));
 }
 
+/* A body comes as it is: decoding gzip or deflate is not the API's job,
+ * and taking such a body for JSON would only fail later, less clearly. */
+static int identity_encoding(request_rec *r)
+{
+    const char *ce = apr_table_get(r->headers_in, "Content-Encoding");
+
+    return !ce || !strcasecmp(ce, "identity");
+}
+
 /* Read the whole body, refusing more than the configured limit without
  * trusting Content-Length (a chunked body has none, a lying client can
  * send more).  *body is NULL when the request has no body (an empty
  * chunked one included). */
-static int read_body(request_rec *r, const todo_req_t *q, const char **body,
+static int read_body(request_rec *r, todo_req_t *q, const char **body,
                      apr_size_t *len)
 {
     apr_off_t limit = q->site->max_body;
@@ -142,7 +164,11 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
     *body = NULL;
     *len = 0;
     if (!ap_request_has_body(r)) {
+        q->body_read = 1;
         return OK;
+    }
+    if (!identity_encoding(r)) {
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     if (cl && apr_atoi64(cl) > limit) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
@@ -182,6 +208,7 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
         }
         apr_brigade_cleanup(bb);
     }
+    q->body_read = 1;
     if (!b.len) {
         return OK;
     }
@@ -207,7 +234,11 @@ static int body_error(request_rec *r, int status)
                           NULL);
     }
     if (status == HTTP_UNSUPPORTED_MEDIA_TYPE) {
-        return send_error(r, status, "request body must be application/json",
+        return send_error(r, status,
+                          identity_encoding(r)
+                              ? "request body must be application/json"
+                              : "request body must not be encoded "
+                                "(Content-Encoding): send plain JSON",
                           NULL);
     }
     return send_error(r, status, NULL, NULL);
@@ -710,7 +741,13 @@ void todo_api_insert_error_filter(request_rec *r)
 {
     todo_req_t *q = todo_req_get(r);
 
-    if (q && !AP_STATUS_IS_HEADER_ONLY(r->status)) {
+    if (!q) {
+        return;
+    }
+    /* Here, before httpd writes its page and then reads the rest of the
+     * body to keep the connection: it must not wait for that body. */
+    close_if_body_unread(r, r->status);
+    if (!AP_STATUS_IS_HEADER_ONLY(r->status)) {
         ap_add_output_filter(ERROR_FILTER, q, r, r->connection);
     }
 }

@@ -810,15 +810,16 @@ static int check_strays(apr_pool_t *ptemp, server_rec *s,
         }
         if (!ours) {
             return config_fail(
-                s, apr_psprintf(ptemp,
-                                "%s: has no effect in "
-                                "%s %s> at %s:%d, which is not a todo location"
-                                " (put Todo* directives in the <Location> "
-                                "with SetHandler todo, or at server or "
-                                "virtual-host level)",
-                                d->directive->directive, d->section->directive,
-                                d->section->args, d->directive->filename,
-                                d->directive->line_num));
+                s,
+                apr_psprintf(ptemp,
+                             "%s: has no effect in "
+                             "%s %s> at %s:%d, which is not a todo location"
+                             " (put Todo* directives in the <Location> "
+                             "with SetHandler todo, or at server or "
+                             "virtual-host level)",
+                             d->directive->directive, d->section->directive,
+                             section_arg(ptemp, d->section),
+                             d->directive->filename, d->directive->line_num));
         }
     }
     return OK;

@@ -125,26 +125,75 @@ static const todo_site_t *site_of(const todo_dir_cfg *c, const server_rec *s)
     return site ? site : c->site;
 }
 
-int todo_req_header_parser(request_rec *r)
+/* The site of the location the current per-directory configuration is
+ * for, when that location is a todo location. */
+static const todo_site_t *current_site(request_rec *r)
 {
     const todo_dir_cfg *c =
         ap_get_module_config(r->per_dir_config, &todo_module);
-    todo_req_t *q;
 
-    if (!c || !c->site || r->main || r->prev || !handler_is_todo(r)) {
-        return DECLINED;
+    if (!c || !c->site || !handler_is_todo(r)) {
+        return NULL;
     }
-    q = apr_pcalloc(r->pool, sizeof(*q));
-    q->site = site_of(c, r->server);
-    q->id = new_request_id(r->pool);
+    return site_of(c, r->server);
+}
+
+static void route(request_rec *r, todo_req_t *q)
+{
     todo_route_resolve(r->pool, todo_route_rel(q->site->prefix, r->uri),
                        r->method, &q->route);
     if (!q->site->docs) {
         todo_route_drop_docs(&q->route);
     }
+}
+
+int todo_req_pre_translate(request_rec *r)
+{
+    const todo_site_t *site;
+    todo_req_t *q;
+
+    if (r->main || r->prev || !(site = current_site(r))) {
+        return DECLINED;
+    }
+    q = apr_pcalloc(r->pool, sizeof(*q));
+    q->site = site;
+    q->id = new_request_id(r->pool);
     ap_set_module_config(r->request_config, &todo_module, q);
     r->log_id = q->id;
     todo_req_headers(r, q);
+    route(r, q);
+    return DECLINED;
+}
+
+int todo_req_translate(request_rec *r)
+{
+    todo_req_t *q = ap_get_module_config(r->request_config, &todo_module);
+
+    if (!q || r->main || r->prev) {
+        return DECLINED;
+    }
+    /* Any non-empty name will do: map_to_storage (below) keeps the
+     * directory walk away from it. */
+    r->filename = apr_pstrcat(r->pool, "todo:", r->uri, NULL);
+    return OK;
+}
+
+int todo_req_header_parser(request_rec *r)
+{
+    todo_req_t *q = ap_get_module_config(r->request_config, &todo_module);
+
+    if (!q || r->main || r->prev) {
+        return DECLINED;
+    }
+    /* The URI is decoded now, and the location walked again: route what
+     * the handler will serve.  (Normalisation happened before the state
+     * was made, so the location is the same one.) */
+    q->site = current_site(r);
+    if (!q->site) {
+        ap_set_module_config(r->request_config, &todo_module, NULL);
+        return DECLINED;
+    }
+    route(r, q);
     return DECLINED;
 }
 

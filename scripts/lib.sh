@@ -331,6 +331,8 @@ LogLevel warn todo:info
 LogFormat "%h %L %u %t \"%r\" %>s %b %D" todo
 LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+# As a stock Debian Apache does: slow or stalled clients are cut off.
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
 LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
 LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
 CONF
