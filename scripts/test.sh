@@ -9,7 +9,8 @@
 #             2. the Apache::Test integration suites against a real Apache
 #                with the module and a private PostgreSQL cluster (schema
 #                round trip with sqitch, API, authentication, database
-#                restarts, Better Auth interop);
+#                restarts, Better Auth interop, the docs page, and the
+#                browser tests in headless Chromium);
 #             3. the deployment test t/deploy/install_deb.sh: the Debian
 #                package built, lintian-clean, installed into the machine's
 #                own Apache as docs/install-debian.md says, serving, purged
@@ -76,9 +77,10 @@ if [ -z "${TODO_TEST_FILES:-}" ]; then
 fi
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
-# clang-format and clang-tidy for the style check.
+# clang-format and clang-tidy for the style check; chromium (and a font for
+# its screenshots) for t/browser.
 ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
-  clang-tidy
+  clang-tidy chromium fonts-liberation
 ensure_node
 ensure_user
 prepare_home
@@ -126,7 +128,9 @@ cleanup() {
   if [ -f "$SRC/t/logs/httpd.pid" ]; then
     as_user sh -c "cd '$SRC' && ./t/TEST -stop" >/dev/null 2>&1
   fi
-  pkill -u "$TODO_USER" -f "$SRC/t/interop" >/dev/null 2>&1
+  # Better Auth (t/interop), and what a browser test left behind if it
+  # was killed: its app, node drivers, Chromium (profile in t/logs/browser).
+  pkill -u "$TODO_USER" -f "$SRC/t/(interop|browser|logs/browser)/" >/dev/null 2>&1
   pg_stop "$PG"
   check_system_apache || rc=1
   exit $rc
@@ -160,6 +164,13 @@ pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth'   # fresh cluster
 TODO_PG_DIR=$PG TODO_PG_PORT=$(cat "$PG/port") TODO_USER_NAME=$TODO_USER \
   BETTER_AUTH_SECRET=$BETTER_AUTH_SECRET better_auth_start "$BA_DIR" "$BA_PORT"
 
+# The browser tests (t/browser): their npm packages, and the port and
+# database of the frontend app e2e.t starts (a Better Auth of its own).
+say "browser tests' npm packages"
+browser_deps
+BROWSER_PORT=$(low_port)
+pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth_browser'
+
 TEST_ENV=(
   TODO_SRC="$SRC"
   TODO_HTTPD="$HTTPD"
@@ -179,6 +190,7 @@ TEST_ENV=(
   TODO_JWKS_PORT="$(low_port)"
   TODO_BA_PORT="$BA_PORT"
   BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
+  TODO_BROWSER_PORT="$BROWSER_PORT"
 )
 
 if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
