@@ -105,6 +105,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     /* Each child draws its own random request-id prefix. */
     ap_hook_child_init(todo_req_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* ... and keeps the key of cursors and sync tokens once it has read
+     * it from the database. */
+    ap_hook_child_init(todo_secret_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* The request's state is made as soon as httpd has walked the
      * locations, before it decodes the URI: its own refusals from then
      * on (an encoded slash or NUL is a 404) come out as our JSON, with a

@@ -6,7 +6,10 @@
 
 #include "mod_todo_api.h"
 #include "todo_buf.h"
+#include "todo_changes.h"
+#include "todo_cursor.h"
 #include "todo_docs.h"
+#include "todo_idem.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
@@ -244,21 +247,32 @@ static int body_error(request_rec *r, int status)
     return send_error(r, status, NULL, NULL);
 }
 
-/* Read and validate a task body of the given kind.  Returns OK; DONE when
- * the response was sent; AP_FILTER_ERROR when httpd's input filter met a
+/* A task body, read and validated. */
+typedef struct {
+    const char *body; /* NULL: the request had none */
+    apr_size_t len;
+    int status; /* 0, or the 400 or 422 of its validation, not yet sent */
+    const char *message;
+    apr_array_header_t *details;
+} task_body_t;
+
+/* Read and validate a task body of the given kind (optional: a request
+ * without a body is fine, as the toggle of complete is).  Returns OK with
+ * *tb -- valid, or with the problems to answer; DONE when the response
+ * was sent (413, 415: decided by the headers or the size, before the body
+ * was understood); AP_FILTER_ERROR when httpd's input filter met a
  * malformed body (bad chunking) and already answered it, so that nothing
  * more may be sent (a second response would replace the first one's
  * headers, X-Request-Id and CORS among them).  The handler returns what
  * task_done() makes of it. */
 static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
-                     todo_task_input_t *in, int *has_body)
+                     todo_task_input_t *in, int optional, task_body_t *tb)
 {
-    apr_array_header_t *details =
-        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
-    const char *body, *msg = NULL;
-    apr_size_t len;
-    int st = read_body(r, q, &body, &len);
+    int st = read_body(r, q, &tb->body, &tb->len);
 
+    tb->status = 0;
+    tb->message = NULL;
+    tb->details = apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     if (st == AP_FILTER_ERROR) {
         return st;
     }
@@ -266,18 +280,11 @@ static int task_body(request_rec *r, todo_req_t *q, todo_body_kind_e kind,
         body_error(r, st);
         return DONE;
     }
-    if (has_body) {
-        *has_body = body != NULL;
-        if (!*has_body) {
-            return OK;
-        }
+    if (optional && !tb->body) {
+        return OK;
     }
-    st = todo_task_parse(r->pool, body ? body : "", len, kind, in, details,
-                         &msg);
-    if (st) {
-        send_error(r, st, msg, details);
-        return DONE;
-    }
+    tb->status = todo_task_parse(r->pool, tb->body ? tb->body : "", tb->len,
+                                 kind, in, tb->details, &tb->message);
     return OK;
 }
 
@@ -287,7 +294,24 @@ static int task_done(int st)
     return st == AP_FILTER_ERROR ? st : OK;
 }
 
+/* A 400 naming one query parameter or header. */
+static int bad_field(request_rec *r, int status, const char *message,
+                     const char *field, const char *problem)
+{
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 1, sizeof(todo_detail_t));
+    todo_detail_t *d = apr_array_push(details);
+
+    d->field = field;
+    d->message = problem;
+    return send_error(r, status, message, details);
+}
+
 /* ------------------------------------------------------------- tasks */
+
+#define MSG_NO_TASK "no such task"
+#define MSG_CHANGED "the task has changed: If-Match does not match its ETag"
+#define MSG_FOREIGN "the task belongs to another user"
 
 /* The timestamp in column col of the current row, in the API's RFC 3339
  * form, into *out (NULL for SQL NULL).  The database sends the text of
@@ -376,10 +400,217 @@ static int not_found(request_rec *r, todo_req_t *q, const char *id)
                         todo_sql_args_foreign(r->pool, r->user, id), 1, &rows)
                == OK
         && rows.nrows > 0) {
-        return send_error(r, HTTP_FORBIDDEN,
-                          "the task belongs to another user", NULL);
+        return send_error(r, HTTP_FORBIDDEN, MSG_FOREIGN, NULL);
     }
-    return send_error(r, HTTP_NOT_FOUND, "no such task", NULL);
+    return send_error(r, HTTP_NOT_FOUND, MSG_NO_TASK, NULL);
+}
+
+/* ------------------------------------------------ Idempotency-Key */
+
+#define IDEM_HEADER "Idempotency-Key"
+
+/* A write's Idempotency-Key (docs/api.md §9); key NULL when the request
+ * has none.  Every answer the write may store is made here with one meta
+ * (this request's id and time), so that a replay repeats it byte for
+ * byte. */
+typedef struct {
+    const char *key;
+    todo_idem_args_t a;
+    todo_meta_t meta;
+    char ts[TODO_TIME_LEN];
+} idem_t;
+
+/* Read the Idempotency-Key of a write.  OK, or DONE when it was malformed
+ * and answered: a 400 naming the header, not stored (it says nothing of
+ * the write, and a repeat gets the same answer anyway). */
+static int idem_begin(request_rec *r, todo_req_t *q, idem_t *ik)
+{
+    const char *v = apr_table_get(r->headers_in, IDEM_HEADER), *why;
+    todo_buf_t b;
+
+    memset(ik, 0, sizeof(*ik));
+    if (!v) {
+        return OK;
+    }
+    if (todo_idem_parse_key(r->pool, v, &ik->key, &why)) {
+        todo_rlog(r, APLOG_INFO, 0, 0305, "Idempotency-Key refused: %s", why);
+        bad_field(r, HTTP_BAD_REQUEST, "invalid Idempotency-Key header",
+                  IDEM_HEADER, why);
+        return DONE;
+    }
+    meta_of(r, &ik->meta, ik->ts);
+    ik->a.key = ik->key;
+    ik->a.request_id = ik->meta.request_id;
+    ik->a.retention = q->site->idem_retention;
+    todo_buf_init(&b, r->pool, 16);
+    todo_json_data_begin(&b);
+    ik->a.head = todo_buf_cstr(&b);
+    todo_buf_init(&b, r->pool, 128);
+    todo_json_data_end(&b, &ik->meta);
+    ik->a.tail = todo_buf_cstr(&b);
+    return OK;
+}
+
+/* The fingerprint, once the body is known: 0, or -1 (answer 500). */
+static int idem_fingerprint(request_rec *r, todo_req_t *q, idem_t *ik,
+                            const char *id, const task_body_t *tb)
+{
+    ik->a.fingerprint = todo_idem_fingerprint(
+        r->pool, r->method, todo_route_op_name(q->route.op), id,
+        tb ? tb->body : NULL, tb ? tb->len : 0);
+    return ik->a.fingerprint ? 0 : -1;
+}
+
+/* An error envelope with the key's meta, for the statement to store. */
+static const char *idem_error(request_rec *r, const idem_t *ik, int status,
+                              const char *message,
+                              const apr_array_header_t *details)
+{
+    todo_buf_t b;
+
+    todo_buf_init(&b, r->pool, 256);
+    todo_json_error(&b, todo_json_status_code(status), message, details,
+                    &ik->meta);
+    return todo_buf_cstr(&b);
+}
+
+/* 409: another request with the key is running; nothing was done. */
+static int idem_busy(request_rec *r)
+{
+    todo_rlog(r, APLOG_INFO, 0, 0305,
+              "Idempotency-Key: a request with the same key is still "
+              "being processed: 409");
+    apr_table_setn(r->headers_out, "Retry-After", "1");
+    return bad_field(r, HTTP_CONFLICT,
+                     "a request with this Idempotency-Key is still being "
+                     "processed; send it again shortly",
+                     IDEM_HEADER, "is in use by a request still running");
+}
+
+/* Send the answer of a keyed statement's row: what it decided and stored,
+ * or the stored answer of the key's first request (replayed). */
+static int send_answer(request_rec *r, const todo_rows_t *rows, int replayed)
+{
+    int status = atoi(todo_dbd_col(rows, TODO_IDEM_COL_STATUS));
+    const char *etag = todo_dbd_col(rows, TODO_IDEM_COL_ETAG);
+    const char *loc = todo_dbd_col(rows, TODO_IDEM_COL_LOCATION);
+    const char *body = todo_dbd_col(rows, TODO_IDEM_COL_BODY);
+    todo_buf_t b;
+
+    if (etag) {
+        apr_table_set(r->headers_out, "ETag", etag);
+    }
+    if (loc) {
+        apr_table_set(r->headers_out, "Location", loc);
+    }
+    if (status == HTTP_OK || status == HTTP_CREATED) {
+        apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
+    }
+    if (replayed) {
+        apr_table_setn(r->headers_out, "Idempotent-Replayed", "true");
+    }
+    if (!body) {
+        return send_empty(r, status);
+    }
+    todo_buf_init(&b, r->pool, 0);
+    b.data = (char *)body;
+    b.len = strlen(body);
+    return send_json(r, status, &b);
+}
+
+/* Run a keyed statement (todo_sql.c: IDEM_GATE) and answer what it says:
+ * its own answer (stored with its write), the key's stored answer again,
+ * 422 for a key used with another request, 409 while that one runs. */
+static int idem_run(request_rec *r, todo_req_t *q, idem_t *ik,
+                    todo_stmt_e which, const char **args)
+{
+    todo_rows_t rows;
+    const char *outcome;
+    int st = todo_dbd_run(r, which, args, 0, &rows);
+
+    (void)q;
+    if (st == HTTP_CONFLICT) {
+        /* Another request with the key stored its answer after this
+         * statement's snapshot was taken: this one's write was rolled
+         * back with it.  Read what the other stored. */
+        st = todo_dbd_run(r, TODO_STMT_IDEM_GET,
+                          todo_sql_args_idem_get(r->pool, r->user, &ik->a), 1,
+                          &rows);
+        if (st == OK && rows.nrows == 0) {
+            return idem_busy(r);
+        }
+    }
+    if (st != OK) {
+        return send_db_error(r, st);
+    }
+    if (todo_dbd_row(r, &rows, 0)
+        || !(outcome = todo_dbd_col(&rows, TODO_IDEM_COL_OUTCOME))
+        || (strcmp(outcome, "mismatch") && strcmp(outcome, "busy")
+            && !todo_dbd_col(&rows, TODO_IDEM_COL_STATUS))) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
+    if (!strcmp(outcome, "replay")) {
+        todo_rlog(r, APLOG_DEBUG, 0, 0304,
+                  "Idempotency-Key: replayed the answer of request %s",
+                  todo_dbd_col(&rows, TODO_IDEM_COL_REQUEST_ID));
+        return send_answer(r, &rows, 1);
+    }
+    if (!strcmp(outcome, "mismatch")) {
+        todo_rlog(r, APLOG_INFO, 0, 0305,
+                  "Idempotency-Key: the key of request %s used for another "
+                  "request: 422",
+                  todo_dbd_col(&rows, TODO_IDEM_COL_REQUEST_ID));
+        return bad_field(r, HTTP_UNPROCESSABLE_ENTITY,
+                         "the Idempotency-Key was used for another request",
+                         IDEM_HEADER,
+                         "was used with another method, route, task or "
+                         "body");
+    }
+    if (!strcmp(outcome, "busy")) {
+        return idem_busy(r);
+    }
+    return send_answer(r, &rows, 0);
+}
+
+/* A body that failed validation: answer it -- stored with the key, if
+ * any, like every answer the write's content decides. */
+static int bad_body(request_rec *r, todo_req_t *q, idem_t *ik,
+                    const task_body_t *tb)
+{
+    if (!ik->key) {
+        return send_error(r, tb->status, tb->message, tb->details);
+    }
+    return idem_run(
+        r, q, ik, TODO_STMT_IDEM_STORE,
+        todo_sql_args_idem_store(
+            r->pool, r->user, tb->status,
+            idem_error(r, ik, tb->status, tb->message, tb->details), &ik->a));
+}
+
+/* The error answers a keyed update or delete may store. */
+static void idem_task_errors(request_rec *r, todo_req_t *q, idem_t *ik)
+{
+    ik->a.b404 = idem_error(r, ik, HTTP_NOT_FOUND, MSG_NO_TASK, NULL);
+    ik->a.b412 =
+        idem_error(r, ik, HTTP_PRECONDITION_FAILED, MSG_CHANGED, NULL);
+    ik->a.b403 = q->site->foreign_status == HTTP_FORBIDDEN
+                     ? idem_error(r, ik, HTTP_FORBIDDEN, MSG_FOREIGN, NULL)
+                     : NULL;
+}
+
+/* ------------------------------------------------------------- lists */
+
+/* The token key, fetched once per request when first needed. */
+static int token_key(request_rec *r, todo_token_key_t *key, int *have)
+{
+    int st;
+
+    if (*have) {
+        return OK;
+    }
+    st = todo_secret_get(r, key);
+    *have = st == OK;
+    return st;
 }
 
 static int list_tasks(request_rec *r, todo_req_t *q)
@@ -387,22 +618,42 @@ static int list_tasks(request_rec *r, todo_req_t *q)
     apr_array_header_t *details =
         apr_array_make(r->pool, 2, sizeof(todo_detail_t));
     todo_list_query_t lq;
+    todo_cursor_t cur = { NULL, NULL };
+    todo_token_key_t key;
     todo_rows_t rows;
     todo_buf_t b;
-    const char *total = "0";
-    int i, st;
+    const char *total = "0", *last_key = NULL, *last_id = NULL;
+    const char *next = NULL;
+    int i, st, have_key = 0, more = 0;
 
     if (todo_query_parse(r->pool, r->args, q->site->page_default,
                          q->site->page_max, &lq, details)) {
         return send_error(r, HTTP_BAD_REQUEST, "invalid query parameters",
                           details);
     }
-    st = todo_dbd_run(r, todo_sql_list_stmt(&lq),
-                      todo_sql_args_list(r->pool, r->user, &lq), 1, &rows);
+    if (lq.cursor) {
+        if ((st = token_key(r, &key, &have_key)) != OK) {
+            return send_db_error(r, st);
+        }
+        st = todo_cursor_open(r->pool, &key, r->user, &lq, &cur);
+        if (st != TODO_CURSOR_OK) {
+            const char *why =
+                st == TODO_CURSOR_ALTERED
+                    ? "is not a next_cursor this API gave this user"
+                    : "was made for another sort or other filters";
+
+            todo_rlog(r, APLOG_INFO, 0, 0306, "cursor refused: %s", why);
+            return bad_field(r, HTTP_BAD_REQUEST, "invalid query parameters",
+                             "cursor", why);
+        }
+    }
+    st = todo_dbd_run(
+        r, todo_sql_list_stmt(&lq),
+        todo_sql_args_list(r->pool, r->user, &lq, cur.key, cur.id), 1, &rows);
     if (st != OK) {
         return send_db_error(r, st);
     }
-    data_begin(r, &b, 512 + (apr_size_t)rows.nrows * 420);
+    data_begin(r, &b, 640 + (apr_size_t)rows.nrows * 420);
     todo_buf_puts(&b, "{\"tasks\":[");
     for (i = 0; i < rows.nrows && todo_dbd_row(r, &rows, i) == 0; i++) {
         todo_task_t t;
@@ -411,6 +662,10 @@ static int list_tasks(request_rec *r, todo_req_t *q)
         if (!todo_dbd_col(&rows, 1)) {
             break; /* the empty page's lone total row */
         }
+        if (i == lq.limit) {
+            more = 1; /* the statement's extra row: a next page exists */
+            break;
+        }
         if (row_task(r, &rows, 1, &t)) {
             return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
         }
@@ -418,22 +673,204 @@ static int list_tasks(request_rec *r, todo_req_t *q)
             todo_buf_putc(&b, ',');
         }
         todo_json_task(&b, &t);
+        last_key = todo_dbd_col(&rows, 1 + TODO_COL_COUNT);
+        last_id = t.id;
     }
-    todo_buf_printf(&b, "],\"total\":%s,\"limit\":%d,\"offset\":%ld}",
+    if (more) {
+        if ((st = token_key(r, &key, &have_key)) != OK) {
+            return send_db_error(r, st);
+        }
+        next =
+            todo_cursor_make(r->pool, &key, r->user, &lq, last_key, last_id);
+        if (!next) {
+            return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        }
+        apr_table_set(r->headers_out, "Link",
+                      apr_psprintf(r->pool, "<%s?%s>; rel=\"next\"",
+                                   todo_route_path(r->pool, q->site->prefix,
+                                                   TODO_ROUTE_TASKS),
+                                   todo_query_next(r->pool, &lq, next)));
+    }
+    todo_buf_printf(&b, "],\"total\":%s,\"limit\":%d,\"offset\":%ld,",
                     total ? total : "0", lq.limit, lq.offset);
+    todo_buf_puts(&b, "\"next_cursor\":");
+    if (next) {
+        todo_buf_json_string(&b, next);
+    }
+    else {
+        todo_buf_puts(&b, "null");
+    }
+    todo_buf_putc(&b, '}');
     apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
     return data_end(r, &b, HTTP_OK);
 }
 
+/* ----------------------------------------------------- the changes feed */
+
+/* 410: the token may predate a pruned tombstone. */
+static int sync_gone(request_rec *r, const char *why)
+{
+    todo_rlog(r, APLOG_INFO, 0, 0306, "sync token refused: %s", why);
+    return send_error(r, HTTP_GONE,
+                      "the sync token is older than the tombstone "
+                      "retention: sync again without since",
+                      NULL);
+}
+
+/* GET .../changes (docs/api.md §10, todo_changes.h). */
+static int changes(request_rec *r, todo_req_t *q)
+{
+    apr_array_header_t *details =
+        apr_array_make(r->pool, 2, sizeof(todo_detail_t));
+    apr_int64_t now = apr_time_sec(apr_time_now()), pos_xid;
+    todo_changes_query_t cq;
+    todo_token_key_t key;
+    todo_sync_t t;
+    todo_rows_t rows;
+    todo_buf_t b;
+    const char *pos_id, *gone, *token;
+    int i, st, n = 0, more = 0;
+
+    if (todo_query_parse_changes(r->pool, r->args, q->site->page_default,
+                                 q->site->page_max, &cq, details)) {
+        return send_error(r, HTTP_BAD_REQUEST, "invalid query parameters",
+                          details);
+    }
+    if ((st = todo_secret_get(r, &key)) != OK) {
+        return send_db_error(r, st);
+    }
+    memset(&t, 0, sizeof(t));
+    t.full = 1;
+    if (cq.since && todo_changes_open(r->pool, &key, r->user, cq.since, &t)) {
+        todo_rlog(r, APLOG_INFO, 0, 0306,
+                  "sync token refused: not one this API gave this user");
+        return bad_field(r, HTTP_BAD_REQUEST, "invalid query parameters",
+                         "since",
+                         "is not a next_token this API gave this user");
+    }
+    if (!t.full && now - t.since_time > q->site->tomb_retention) {
+        return sync_gone(r, "older than TodoTombstoneRetention");
+    }
+    todo_changes_position(&t, &pos_xid, &pos_id);
+    st =
+        todo_dbd_run(r, TODO_STMT_CHANGES,
+                     todo_sql_args_changes(
+                         r->pool, r->user,
+                         t.full ? NULL : todo_snapshot_text(r->pool, &t.since),
+                         t.more ? todo_snapshot_text(r->pool, &t.upto) : NULL,
+                         pos_xid, pos_id, cq.limit),
+                     1, &rows);
+    if (st != OK) {
+        return send_db_error(r, st);
+    }
+    if (todo_dbd_row(r, &rows, 0)) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
+    gone = todo_dbd_col(&rows, TODO_CHANGES_COL_GONE);
+    if (gone && *gone == 't') {
+        return sync_gone(r, "a tombstone it needs was pruned");
+    }
+    if (!t.more) {
+        /* The first page: its statement's snapshot bounds the sync. */
+        if (todo_snapshot_parse(r->pool,
+                                todo_dbd_col(&rows, TODO_CHANGES_COL_UPTO),
+                                &t.upto)) {
+            todo_rlog(r, APLOG_ERR, 0, 0307,
+                      "unexpected snapshot \"%.64s\" from the database",
+                      todo_dbd_col(&rows, TODO_CHANGES_COL_UPTO));
+            return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        }
+        todo_snapshot_bound(&t.upto);
+        t.upto_time = now;
+    }
+    data_begin(r, &b, 256 + (apr_size_t)rows.nrows * 420);
+    todo_buf_puts(&b, "{\"changes\":[");
+    for (i = 0; i < rows.nrows && todo_dbd_row(r, &rows, i) == 0; i++) {
+        const char *kind = todo_dbd_col(&rows, TODO_CHANGES_COL_KIND);
+        const int first = TODO_CHANGES_COL_TASK;
+
+        if (!kind) {
+            break; /* an empty page */
+        }
+        if (n == cq.limit) {
+            more = 1;
+            break;
+        }
+        if (n++) {
+            todo_buf_putc(&b, ',');
+        }
+        if (*kind == 't') {
+            todo_task_t task;
+
+            if (row_task(r, &rows, first, &task)) {
+                return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+            }
+            todo_json_task(&b, &task);
+        }
+        else {
+            const char *at;
+
+            if (row_time(r, &rows, TODO_CHANGES_COL_DELETED_AT, "deleted_at",
+                         &at)
+                || !at) {
+                return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+            }
+            todo_changes_json_tombstone(
+                &b, todo_dbd_col(&rows, first + TODO_COL_ID), at);
+        }
+        t.pos_xid = apr_atoi64(todo_dbd_col(&rows, TODO_CHANGES_COL_XID));
+        t.pos_id = todo_dbd_col(&rows, first + TODO_COL_ID);
+    }
+    if (more) {
+        t.more = 1;
+    }
+    else {
+        /* Up to date: the next sync asks for what upto did not see. */
+        t.full = 0;
+        t.more = 0;
+        t.since = t.upto;
+        t.since_time = t.upto_time;
+    }
+    token = todo_changes_token(r->pool, &key, r->user, &t);
+    if (!token) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
+    todo_buf_puts(&b, "],\"next_token\":");
+    todo_buf_json_string(&b, token);
+    todo_buf_printf(&b, ",\"has_more\":%s}", more ? "true" : "false");
+    apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
+    return data_end(r, &b, HTTP_OK);
+}
+
+/* ------------------------------------------------- the task operations */
+
 static int create_task(request_rec *r, todo_req_t *q)
 {
     todo_task_input_t in;
+    task_body_t tb;
     todo_rows_t rows;
     todo_task_t t;
+    idem_t ik;
     int st;
 
-    if ((st = task_body(r, q, TODO_BODY_CREATE, &in, NULL)) != OK) {
+    if (idem_begin(r, q, &ik) != OK) {
+        return OK;
+    }
+    if ((st = task_body(r, q, TODO_BODY_CREATE, &in, 0, &tb)) != OK) {
         return task_done(st);
+    }
+    if (ik.key && idem_fingerprint(r, q, &ik, NULL, &tb)) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
+    if (tb.status) {
+        return bad_body(r, q, &ik, &tb);
+    }
+    if (ik.key) {
+        return idem_run(r, q, &ik, TODO_STMT_CREATE_IDEM,
+                        todo_sql_args_create_idem(
+                            r->pool, r->user, &in,
+                            todo_route_task_path(r->pool, q->site->prefix, ""),
+                            &ik.a));
     }
     st = todo_dbd_run(r, TODO_STMT_CREATE,
                       todo_sql_args_create(r->pool, r->user, &in), 0, &rows);
@@ -475,17 +912,24 @@ static int get_task(request_rec *r, todo_req_t *q, const char *id)
 /* PUT, PATCH and PATCH .../complete: one statement, guarded by If-Match.
  * `in` NULL with toggle=1 flips "completed". */
 static int update_task(request_rec *r, todo_req_t *q, const char *id,
-                       const todo_task_input_t *in, int toggle)
+                       const todo_task_input_t *in, int toggle, idem_t *ik)
 {
     const char *vers = todo_etag_match_versions(
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     todo_task_t t;
-    int st = todo_dbd_run(
+    int st;
+
+    if (ik->key) {
+        idem_task_errors(r, q, ik);
+        return idem_run(r, q, ik, TODO_STMT_UPDATE_IDEM,
+                        todo_sql_args_update_idem(r->pool, r->user, id, vers,
+                                                  in, toggle, &ik->a));
+    }
+    st = todo_dbd_run(
         r, TODO_STMT_UPDATE,
         todo_sql_args_update(r->pool, r->user, id, vers, in, toggle), 0,
         &rows);
-
     if (st != OK) {
         return send_db_error(r, st);
     }
@@ -497,10 +941,7 @@ static int update_task(request_rec *r, todo_req_t *q, const char *id,
         const char *found = todo_dbd_col(&rows, 0);
 
         if (vers && found && strcmp(found, "0")) {
-            return send_error(r, HTTP_PRECONDITION_FAILED,
-                              "the task has "
-                              "changed: If-Match does not match its ETag",
-                              NULL);
+            return send_error(r, HTTP_PRECONDITION_FAILED, MSG_CHANGED, NULL);
         }
         return not_found(r, q, id);
     }
@@ -514,14 +955,24 @@ static int write_task(request_rec *r, todo_req_t *q, const char *id,
                       todo_body_kind_e kind)
 {
     todo_task_input_t in;
-    int has_body = 1;
-    int st = task_body(r, q, kind, &in,
-                       kind == TODO_BODY_COMPLETE ? &has_body : NULL);
+    task_body_t tb;
+    idem_t ik;
+    int st;
 
+    if (idem_begin(r, q, &ik) != OK) {
+        return OK;
+    }
+    st = task_body(r, q, kind, &in, kind == TODO_BODY_COMPLETE, &tb);
     if (st != OK) {
         return task_done(st);
     }
-    return update_task(r, q, id, has_body ? &in : NULL, !has_body);
+    if (ik.key && idem_fingerprint(r, q, &ik, id, &tb)) {
+        return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+    }
+    if (tb.status) {
+        return bad_body(r, q, &ik, &tb);
+    }
+    return update_task(r, q, id, tb.body ? &in : NULL, !tb.body, &ik);
 }
 
 static int delete_task(request_rec *r, todo_req_t *q, const char *id)
@@ -530,10 +981,26 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
         r->pool, apr_table_get(r->headers_in, "If-Match"));
     todo_rows_t rows;
     const char *found;
-    int st = todo_dbd_run(r, TODO_STMT_DELETE,
-                          todo_sql_args_delete(r->pool, r->user, id, vers), 0,
-                          &rows);
+    idem_t ik;
+    int st;
 
+    if (idem_begin(r, q, &ik) != OK) {
+        return OK;
+    }
+    if (ik.key) {
+        if (idem_fingerprint(r, q, &ik, id, NULL)) {
+            return send_error(r, HTTP_INTERNAL_SERVER_ERROR, NULL, NULL);
+        }
+        idem_task_errors(r, q, &ik);
+        return idem_run(r, q, &ik, TODO_STMT_DELETE_IDEM,
+                        todo_sql_args_delete_idem(r->pool, r->user, id, vers,
+                                                  q->site->tomb_retention,
+                                                  &ik.a));
+    }
+    st = todo_dbd_run(r, TODO_STMT_DELETE,
+                      todo_sql_args_delete(r->pool, r->user, id, vers,
+                                           q->site->tomb_retention),
+                      0, &rows);
     if (st != OK) {
         return send_db_error(r, st);
     }
@@ -545,10 +1012,7 @@ static int delete_task(request_rec *r, todo_req_t *q, const char *id)
         return send_empty(r, HTTP_NO_CONTENT);
     }
     if (vers && found && strcmp(found, "0")) {
-        return send_error(r, HTTP_PRECONDITION_FAILED,
-                          "the task has "
-                          "changed: If-Match does not match its ETag",
-                          NULL);
+        return send_error(r, HTTP_PRECONDITION_FAILED, MSG_CHANGED, NULL);
     }
     return not_found(r, q, id);
 }
@@ -600,6 +1064,8 @@ static int tasks(request_rec *r, todo_req_t *q)
         return list_tasks(r, q);
     case TODO_OP_CREATE:
         return create_task(r, q);
+    case TODO_OP_CHANGES:
+        return changes(r, q);
     default:
         return one_task(r, q);
     }

@@ -36,6 +36,8 @@ static const todo_dir_cfg defaults = {
     /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
      * swagger-ui-dist 5 */
     .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
+    .idem_retention = 86400,   /* TodoIdempotencyRetention, s (a day) */
+    .tomb_retention = 2592000, /* TodoTombstoneRetention, s (30 days) */
 };
 
 void *todo_config_create_dir(apr_pool_t *p, char *dir)
@@ -50,6 +52,8 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
     c->docs = TODO_UNSET;
+    c->idem_retention = TODO_UNSET;
+    c->tomb_retention = TODO_UNSET;
     return c;
 }
 
@@ -88,6 +92,8 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(page_max);
     MERGE_INT(docs);
     MERGE_PTR(docs_assets);
+    MERGE_INT(idem_retention);
+    MERGE_INT(tomb_retention);
     MERGE_PTR(site);
     MERGE_PTR(vsites);
     return n;
@@ -324,6 +330,13 @@ static const int_spec spec_refresh = {
 };
 static const int_spec spec_leeway = { APR_OFFSETOF(todo_dir_cfg, leeway), 0,
                                       300 };
+/* Retentions: from a second (tests) to ten years. */
+static const int_spec spec_idem_retention = {
+    APR_OFFSETOF(todo_dir_cfg, idem_retention), 1, 315360000
+};
+static const int_spec spec_tomb_retention = {
+    APR_OFFSETOF(todo_dir_cfg, tomb_retention), 1, 315360000
+};
 
 static const char *set_int(cmd_parms *cmd, void *dv, const char *arg)
 {
@@ -497,6 +510,12 @@ const command_rec todo_config_cmds[] = {
                   DIRCONF,
                   "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
                   "swagger-ui.css"),
+    AP_INIT_TAKE1("TodoIdempotencyRetention", set_int,
+                  (void *)&spec_idem_retention, DIRCONF,
+                  "seconds an Idempotency-Key and its answer are kept"),
+    AP_INIT_TAKE1("TodoTombstoneRetention", set_int,
+                  (void *)&spec_tomb_retention, DIRCONF,
+                  "seconds a deleted task is remembered for sync"),
     { NULL }
 };
 
@@ -709,6 +728,8 @@ static const char *make_site(apr_pool_t *pconf, const found_site *site,
     t->page_max = r->page_max;
     t->docs = r->docs;
     t->docs_assets = r->docs_assets;
+    t->idem_retention = r->idem_retention;
+    t->tomb_retention = r->tomb_retention;
     *out = t;
     return NULL;
 }

@@ -16,6 +16,7 @@
 #include "todo_log.h"
 #include "todo_route.h"
 #include "todo_sql.h"
+#include "todo_token.h"
 #include "todo_verifier.h"
 
 /* So that "LogLevel todo:debug" selects this module's messages. */
@@ -45,6 +46,8 @@ typedef struct {
     int page_max;
     int docs;                /* serve P/docs */
     const char *docs_assets; /* where it loads Swagger UI from */
+    int idem_retention;      /* Idempotency-Key answers kept, seconds */
+    int tomb_retention;      /* tombstones kept (and sync tokens good) */
 } todo_site_t;
 
 /* What the hooks of one request share (r->request_config), set up by the
@@ -111,5 +114,16 @@ int todo_dbd_row(request_rec *r, todo_rows_t *rows, int n);
 
 /* Column col of the current row, or NULL for SQL NULL. */
 const char *todo_dbd_col(const todo_rows_t *rows, int col);
+
+/* ------------------------------------------ the key of opaque tokens */
+
+/* The key that seals list cursors and sync tokens (todo_token.h), read
+ * from the database (sql/deploy/token_key.sql) once per Apache child and
+ * server, in mod_todo_secret.c.  OK with *key, or the HTTP status to
+ * answer (503 when the database is unreachable, 500 otherwise). */
+int todo_secret_get(request_rec *r, todo_token_key_t *key);
+
+/* Its child_init hook, for the hub. */
+void todo_secret_child_init(apr_pool_t *p, server_rec *s);
 
 #endif

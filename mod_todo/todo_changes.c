@@ -164,7 +164,8 @@ int todo_changes_open(apr_pool_t *p, const todo_token_key_t *k,
     }
     todo_token_r_init(&r, payload, len);
     if (todo_token_get_u8(&r, &version) || version != VERSION
-        || todo_token_get_u8(&r, &flags) || (flags & ~(F_FULL | F_MORE))
+        || todo_token_get_u8(&r, &flags)
+        || (flags & ~(F_FULL | F_MORE))
         /* A full sync's token always has a page to follow. */
         || flags == F_FULL) {
         return -1;

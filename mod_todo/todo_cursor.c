@@ -81,8 +81,7 @@ const char *todo_cursor_make(apr_pool_t *p, const todo_token_key_t *k,
     return todo_token_seal(p, k, PURPOSE, user, w.data, w.len);
 }
 
-todo_cursor_status_e todo_cursor_open(apr_pool_t *p,
-                                      const todo_token_key_t *k,
+todo_cursor_status_e todo_cursor_open(apr_pool_t *p, const todo_token_key_t *k,
                                       const char *user,
                                       const todo_list_query_t *q,
                                       todo_cursor_t *out)

@@ -37,13 +37,12 @@ const char *todo_cursor_make(apr_pool_t *p, const todo_token_key_t *k,
 
 typedef enum {
     TODO_CURSOR_OK = 0,
-    TODO_CURSOR_ALTERED,   /* not one of ours: altered, or another user's */
+    TODO_CURSOR_ALTERED,    /* not one of ours: altered, or another user's */
     TODO_CURSOR_OTHER_QUERY /* genuine, but for another sort or filters */
 } todo_cursor_status_e;
 
 /* Open q->cursor for user and check it fits q. */
-todo_cursor_status_e todo_cursor_open(apr_pool_t *p,
-                                      const todo_token_key_t *k,
+todo_cursor_status_e todo_cursor_open(apr_pool_t *p, const todo_token_key_t *k,
                                       const char *user,
                                       const todo_list_query_t *q,
                                       todo_cursor_t *out);

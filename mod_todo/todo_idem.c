@@ -6,7 +6,7 @@
 
 #include "todo_idem.h"
 
-#define WHY_SYNTAX                                                         \
+#define WHY_SYNTAX \
     "must be a quoted string or a token of 1-255 visible ASCII characters"
 
 static int is_ows(char c)

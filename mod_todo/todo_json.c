@@ -101,6 +101,7 @@ static const status_entry_t status_table[] = {
     { 405, "METHOD_NOT_ALLOWED",
       "The method is not allowed for this resource." },
     { 409, "CONFLICT", "The request conflicts with the current state." },
+    { 410, "GONE", "The resource is no longer available." },
     { 412, "PRECONDITION_FAILED",
       "The resource does not match the given precondition." },
     { 413, "PAYLOAD_TOO_LARGE", "The request body is too large." },

@@ -488,3 +488,64 @@ const char *todo_query_sort_name(todo_sort_e sort)
     }
     return sort_names[sort];
 }
+
+/* Append name=value, percent-encoding all but RFC 3986's unreserved
+ * characters. */
+static void put_param(char **o, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *v = (const unsigned char *)value;
+    char *c = *o;
+
+    memcpy(c, name, strlen(name));
+    c += strlen(name);
+    *c++ = '=';
+    for (; *v; v++) {
+        if ((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')
+            || (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' || *v == '_'
+            || *v == '~') {
+            *c++ = (char)*v;
+        }
+        else {
+            *c++ = '%';
+            *c++ = hex[*v >> 4];
+            *c++ = hex[*v & 0xf];
+        }
+    }
+    *c++ = '&';
+    *o = c;
+}
+
+const char *todo_query_next(apr_pool_t *p, const todo_list_query_t *q,
+                            const char *cursor)
+{
+    static const char *const status[] = { "all", "pending", "completed" };
+    apr_size_t n = 128 + strlen(cursor);
+    char *out, *o;
+
+    n += q->q ? 3 * strlen(q->q) : 0;
+    n += q->due_before ? 3 * strlen(q->due_before) : 0;
+    n += q->due_after ? 3 * strlen(q->due_after) : 0;
+    n += q->updated_since ? 3 * strlen(q->updated_since) : 0;
+    o = out = apr_palloc(p, n);
+    if (q->status != TODO_STATUS_ALL) {
+        put_param(&o, param_names[P_STATUS], status[q->status]);
+    }
+    put_param(&o, param_names[P_SORT], sort_names[q->sort]);
+    put_param(&o, param_names[P_LIMIT], apr_itoa(p, q->limit));
+    if (q->q) {
+        put_param(&o, param_names[P_Q], q->q);
+    }
+    if (q->due_before) {
+        put_param(&o, param_names[P_DUE_BEFORE], q->due_before);
+    }
+    if (q->due_after) {
+        put_param(&o, param_names[P_DUE_AFTER], q->due_after);
+    }
+    if (q->updated_since) {
+        put_param(&o, param_names[P_UPDATED_SINCE], q->updated_since);
+    }
+    put_param(&o, param_names[P_CURSOR], cursor);
+    o[-1] = '\0'; /* the last '&' */
+    return out;
+}

@@ -74,6 +74,12 @@ int todo_query_parse_changes(apr_pool_t *p, const char *args,
                              todo_changes_query_t *q,
                              apr_array_header_t *details);
 
+/* The query string of the page after q, at cursor: q's sort, filters and
+ * limit in their canonical spelling, percent-encoded, then cursor (no
+ * offset).  For the Link header of a list (docs/api.md §5), in p. */
+const char *todo_query_next(apr_pool_t *p, const todo_list_query_t *q,
+                            const char *cursor);
+
 /* The canonical spelling of a sort ("-created_at", "title", ...). */
 const char *todo_query_sort_name(todo_sort_e sort);
 

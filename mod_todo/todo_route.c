@@ -32,6 +32,8 @@ static const struct {
     { TODO_ROUTE_TASK, "PATCH", TODO_OP_PATCH },
     { TODO_ROUTE_TASK, "DELETE", TODO_OP_DELETE },
     { TODO_ROUTE_TASK_COMPLETE, "PATCH", TODO_OP_COMPLETE },
+    { TODO_ROUTE_CHANGES, "GET", TODO_OP_CHANGES },
+    { TODO_ROUTE_CHANGES, "HEAD", TODO_OP_CHANGES },
 };
 
 /* The Allow header of each route: the methods of the table, and OPTIONS. */
@@ -44,6 +46,7 @@ static const char *const allow[TODO_ROUTE_COUNT] = {
     "GET, HEAD, POST, OPTIONS",
     "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
     "PATCH, OPTIONS",
+    "GET, HEAD, OPTIONS",
 };
 
 const char *todo_route_rel(const char *prefix, const char *uri)
@@ -85,9 +88,12 @@ static int split(apr_pool_t *p, const char *rel, const char **segs)
     return n;
 }
 
-/* Match "tasks[/{id}[/complete]]" at segs[0..n). */
+/* Match "tasks[/{id}[/complete]]" or "changes" at segs[0..n). */
 static todo_route_e match_tasks(const char **segs, int n, todo_route_t *out)
 {
+    if (n == 1 && strcmp(segs[0], "changes") == 0) {
+        return TODO_ROUTE_CHANGES;
+    }
     if (n < 1 || strcmp(segs[0], "tasks") != 0) {
         return TODO_ROUTE_NONE;
     }
@@ -132,8 +138,10 @@ static todo_route_e match_path(apr_pool_t *p, const char *rel,
     if (strcmp(segs[0], "v1") == 0) {
         base = 1;
     }
-    /* Fixed shape first: [v1/]tasks... */
-    if (n > base && strcmp(segs[base], "tasks") == 0) {
+    /* Fixed shape first: [v1/]tasks..., [v1/]changes */
+    if (n > base
+        && (strcmp(segs[base], "tasks") == 0
+            || (n == base + 1 && strcmp(segs[base], "changes") == 0))) {
         return match_tasks(segs + base, n - base, out);
     }
     /* Then the user-scoped shape: [v1/]{user}/tasks... */
@@ -178,6 +186,7 @@ static int needs_user(todo_op_e op)
     case TODO_OP_PATCH:
     case TODO_OP_COMPLETE:
     case TODO_OP_DELETE:
+    case TODO_OP_CHANGES:
         return 1;
     default:
         return 0;
@@ -219,6 +228,28 @@ const char *todo_route_path(apr_pool_t *p, const char *prefix,
         return apr_pstrcat(p, prefix, "/docs", NULL);
     case TODO_ROUTE_DOCS_INIT:
         return apr_pstrcat(p, prefix, "/docs/init.js", NULL);
+    case TODO_ROUTE_TASKS:
+        return apr_pstrcat(p, prefix, "/v1/tasks", NULL);
+    case TODO_ROUTE_CHANGES:
+        return apr_pstrcat(p, prefix, "/v1/changes", NULL);
+    default:
+        return NULL;
+    }
+}
+
+const char *todo_route_op_name(todo_op_e op)
+{
+    switch (op) {
+    case TODO_OP_CREATE:
+        return "create";
+    case TODO_OP_REPLACE:
+        return "replace";
+    case TODO_OP_PATCH:
+        return "patch";
+    case TODO_OP_COMPLETE:
+        return "complete";
+    case TODO_OP_DELETE:
+        return "delete";
     default:
         return NULL;
     }

@@ -10,6 +10,7 @@
  *   /v1/tasks[/{id}[/complete]]            canonical
  *   /tasks[/{id}[/complete]]               unversioned alias
  *   /{user}/tasks[...]  /v1/{user}/tasks[...]   user-scoped
+ *   /v1/changes  /changes  /{user}/changes  /v1/{user}/changes
  * Empty segments ("//") are ignored and one trailing slash is accepted.
  * Fixed words win over user ids: "/v1/tasks" is the canonical list, never
  * the user "v1"; such a user can still say "/v1/v1/tasks".
@@ -28,6 +29,7 @@ typedef enum {
     TODO_ROUTE_TASKS,         /* .../tasks */
     TODO_ROUTE_TASK,          /* .../tasks/{id} */
     TODO_ROUTE_TASK_COMPLETE, /* .../tasks/{id}/complete */
+    TODO_ROUTE_CHANGES,       /* .../changes: the sync feed */
     TODO_ROUTE_COUNT
 } todo_route_e;
 
@@ -46,7 +48,8 @@ typedef enum {
     TODO_OP_REPLACE,   /* PUT .../tasks/{id} */
     TODO_OP_PATCH,     /* PATCH .../tasks/{id} */
     TODO_OP_COMPLETE,  /* PATCH .../tasks/{id}/complete */
-    TODO_OP_DELETE     /* DELETE .../tasks/{id} */
+    TODO_OP_DELETE,    /* DELETE .../tasks/{id} */
+    TODO_OP_CHANGES    /* GET/HEAD .../changes */
 } todo_op_e;
 
 typedef struct {
@@ -74,10 +77,18 @@ void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
 void todo_route_drop_docs(todo_route_t *out);
 
 /* The path of a route without variable segments under prefix
- * ("/api/openapi.json" for TODO_ROUTE_OPENAPI), in p; NULL for the others.
- * The docs page names the document and its script with these. */
+ * ("/api/openapi.json" for TODO_ROUTE_OPENAPI; the canonical shape
+ * "/api/v1/tasks" for TODO_ROUTE_TASKS, "/api/v1/changes" for
+ * TODO_ROUTE_CHANGES), in p; NULL for the others.  The docs page names
+ * the document and its script with these, a list's Link header its next
+ * page. */
 const char *todo_route_path(apr_pool_t *p, const char *prefix,
                             todo_route_e route);
+
+/* The name of a write operation ("create", "replace", "patch",
+ * "complete", "delete"), part of an Idempotency-Key's fingerprint (two
+ * path shapes of one operation are one request); NULL for the others. */
+const char *todo_route_op_name(todo_op_e op);
 
 /* The canonical path of task id under prefix ("/api/v1/tasks/<id>"), in
  * p: the Location of a created task. */

@@ -233,9 +233,11 @@
 /* A task as the JSON of todo_json_task(), byte for byte (PostgreSQL's
  * row_to_json writes compact JSON and escapes strings as todo_buf does),
  * for the answers an Idempotency-Key stores in the statement that writes
- * the task (docs/api.md §9). */
+ * the task (docs/api.md §9).  (The colons of the format are quoted
+ * text: pgbench would take ":MI" for a variable.) */
 #define JTS(col)                                                        \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "to_char(" col " AT TIME ZONE 'UTC',"                               \
+    " 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.US\"Z\"')"
 #define TASK_JSON(t)                                                    \
     "(SELECT CAST(row_to_json(j) AS text) FROM (SELECT " t ".id, "      \
     t ".user_id, " t ".title, " t ".description, " t ".completed, "     \
@@ -648,8 +650,7 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
 }
 
 /* The arguments every keyed statement ends with (IDEM_PARAMS). */
-static void idem_tail(apr_pool_t *p, const char **a,
-                      const todo_idem_args_t *k)
+static void idem_tail(apr_pool_t *p, const char **a, const todo_idem_args_t *k)
 {
     a[0] = k->key;
     a[1] = k->fingerprint;
@@ -674,8 +675,8 @@ const char **todo_sql_args_create_idem(apr_pool_t *p, const char *user,
 
 const char **todo_sql_args_update_idem(apr_pool_t *p, const char *user,
                                        const char *id, const char *versions,
-                                       const todo_task_input_t *in,
-                                       int toggle, const todo_idem_args_t *k)
+                                       const todo_task_input_t *in, int toggle,
+                                       const todo_idem_args_t *k)
 {
     const char **a = apr_pcalloc(p, 20 * sizeof(*a));
 

@@ -75,9 +75,9 @@ enum {
 enum {
     TODO_IDEM_COL_OUTCOME = 0, /* done, replay, mismatch, busy */
     TODO_IDEM_COL_STATUS,
-    TODO_IDEM_COL_ETAG,     /* NULL: none */
-    TODO_IDEM_COL_LOCATION, /* NULL: none */
-    TODO_IDEM_COL_BODY,     /* NULL: no body (204) */
+    TODO_IDEM_COL_ETAG,      /* NULL: none */
+    TODO_IDEM_COL_LOCATION,  /* NULL: none */
+    TODO_IDEM_COL_BODY,      /* NULL: no body (204) */
     TODO_IDEM_COL_REQUEST_ID /* replay: the request that made the answer */
 };
 
@@ -139,8 +139,8 @@ const char **todo_sql_args_create_idem(apr_pool_t *p, const char *user,
                                        const todo_idem_args_t *k);
 const char **todo_sql_args_update_idem(apr_pool_t *p, const char *user,
                                        const char *id, const char *versions,
-                                       const todo_task_input_t *in,
-                                       int toggle, const todo_idem_args_t *k);
+                                       const todo_task_input_t *in, int toggle,
+                                       const todo_idem_args_t *k);
 const char **todo_sql_args_delete_idem(apr_pool_t *p, const char *user,
                                        const char *id, const char *versions,
                                        int tomb_retention,

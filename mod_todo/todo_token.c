@@ -134,8 +134,9 @@ int todo_token_put_uuid(todo_token_w_t *w, const char *text)
         if (text[k] == '-') {
             k++;
         }
-        b[i] = (unsigned char)(todo_text_hex_value((unsigned char)text[k]) << 4
-                               | todo_text_hex_value((unsigned char)text[k + 1]));
+        b[i] =
+            (unsigned char)(todo_text_hex_value((unsigned char)text[k]) << 4
+                            | todo_text_hex_value((unsigned char)text[k + 1]));
         k += 2;
     }
     todo_token_put_bytes(w, b, sizeof(b));
@@ -144,8 +145,7 @@ int todo_token_put_uuid(todo_token_w_t *w, const char *text)
 
 /* ------------------------------------------------------------ reading */
 
-void todo_token_r_init(todo_token_r_t *r, const unsigned char *d,
-                       apr_size_t n)
+void todo_token_r_init(todo_token_r_t *r, const unsigned char *d, apr_size_t n)
 {
     r->data = d;
     r->len = n;
@@ -214,8 +214,7 @@ int todo_token_get_str(todo_token_r_t *r, apr_pool_t *p, apr_size_t max,
     apr_uint64_t len;
     char *out;
 
-    if (todo_token_get_varint(r, &len) || len > max
-        || r->len - r->pos < len) {
+    if (todo_token_get_varint(r, &len) || len > max || r->len - r->pos < len) {
         return fail(r);
     }
     out = apr_palloc(p, (apr_size_t)len + 1);

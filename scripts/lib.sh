@@ -360,10 +360,17 @@ schema_deploy() {
   pg_grant "$dir" "$db"
 }
 
+# The grants of mod_todo's role (README, docs/operations.md "Upgrades and
+# migrations"): the triggers run as the writing role, so the role also
+# writes task_counts and task_tombstones.
 pg_grant() {
   pg_psql "$1" -d "$2" \
     -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app' \
-    -c 'GRANT SELECT, INSERT, UPDATE ON task_counts TO todo_app'
+    -c 'GRANT SELECT, INSERT, UPDATE ON task_counts TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON task_tombstones TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE ON tombstone_horizons TO todo_app' \
+    -c 'GRANT SELECT ON token_key TO todo_app'
 }
 
 # DBDParams for mod_dbd (libpq keywords).

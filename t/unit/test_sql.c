@@ -62,15 +62,15 @@ static void test_table(void **state)
         q.sort = (todo_sort_e)i;
         st = todo_sql_stmt(todo_sql_list_stmt(&q));
         assert_non_null(strstr(st->label, "todo_listp_"));
-        assert_int_equal(st->nargs, 4);
+        assert_int_equal(st->nargs, 6);
         q.status = TODO_STATUS_PENDING;
         st = todo_sql_stmt(todo_sql_list_stmt(&q));
         assert_non_null(strstr(st->label, "todo_lists_"));
-        assert_int_equal(st->nargs, 6);
+        assert_int_equal(st->nargs, 8);
         q.due_after = "2026-01-01T00:00:00Z";
         st = todo_sql_stmt(todo_sql_list_stmt(&q));
         assert_non_null(strstr(st->label, "todo_list_"));
-        assert_int_equal(st->nargs, 8);
+        assert_int_equal(st->nargs, 10);
         /* The same sort in every shape. */
         assert_string_equal(st->label + strlen("todo_list_"),
                             todo_sql_stmt(TODO_STMT_LISTP_FIRST + i)->label
@@ -91,8 +91,8 @@ static void test_scoped_by_user(void **state)
     for (i = 0; i < TODO_STMT_COUNT; i++) {
         const todo_stmt_t *st = todo_sql_stmt((todo_stmt_e)i);
 
-        if (i == TODO_STMT_HEALTH) {
-            continue;
+        if (i == TODO_STMT_HEALTH || i == TODO_STMT_TOKEN_KEY) {
+            continue; /* no user's data */
         }
         assert_true(strstr(st->sql, "user_id = %s")
                     || strstr(st->sql, "user_id = CAST(%s AS text)")
@@ -140,29 +140,36 @@ static void test_args_list_and_create(void **state)
     (void)state;
     q.limit = 20;
     q.offset = 40;
-    a = todo_sql_args_list(todo_test_pool, "u", &q); /* plain */
+    a = todo_sql_args_list(todo_test_pool, "u", &q, NULL, NULL); /* plain */
     assert_string_equal(a[0], "u");
     assert_string_equal(a[1], "u");
-    assert_string_equal(a[2], "20");
-    assert_string_equal(a[3], "40");
+    assert_string_equal(a[2], ""); /* no cursor: from the start */
+    assert_string_equal(a[3], "");
+    assert_string_equal(a[4], "21"); /* one more: is there a next page? */
+    assert_string_equal(a[5], "40");
 
     q.status = TODO_STATUS_PENDING; /* status only */
-    a = todo_sql_args_list(todo_test_pool, "u", &q);
+    a = todo_sql_args_list(todo_test_pool, "u", &q, "k", "id");
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "u");
     assert_string_equal(a[3], "f");
-    assert_string_equal(a[4], "20");
-    assert_string_equal(a[5], "40");
+    assert_string_equal(a[4], "k"); /* after the cursor's task */
+    assert_string_equal(a[5], "id");
+    assert_string_equal(a[6], "21");
+    assert_string_equal(a[7], "40");
 
     q.q = "milk"; /* general */
-    a = todo_sql_args_list(todo_test_pool, "u", &q);
+    a = todo_sql_args_list(todo_test_pool, "u", &q, NULL, NULL);
     assert_string_equal(a[1], "f");
     assert_string_equal(a[2], "milk");
     assert_string_equal(a[3], "");
-    assert_string_equal(a[6], "20");
-    assert_string_equal(a[7], "40");
+    assert_string_equal(a[6], "");
+    assert_string_equal(a[7], "");
+    assert_string_equal(a[8], "21");
+    assert_string_equal(a[9], "40");
     q.status = TODO_STATUS_ALL;
-    assert_string_equal(todo_sql_args_list(todo_test_pool, "u", &q)[1], "");
+    assert_string_equal(
+        todo_sql_args_list(todo_test_pool, "u", &q, NULL, NULL)[1], "");
 
     in.title = "t";
     in.description = ""; /* "" is a description, not absent */
@@ -175,6 +182,149 @@ static void test_args_list_and_create(void **state)
     assert_string_equal(a[5], ""); /* no due date */
     in.description = NULL;
     assert_null(todo_sql_args_create(todo_test_pool, "u", &in)[2]);
+}
+
+static const todo_idem_args_t idem = {
+    .key = "key",
+    .fingerprint = "ab",
+    .request_id = "rid",
+    .retention = 86400,
+    .head = "{\"data\":",
+    .tail = ",tail}",
+    .b404 = "B404",
+    .b412 = "B412",
+    .b403 = NULL,
+};
+
+/* The arguments every keyed statement ends with, at a. */
+static void assert_idem_tail(const char **a)
+{
+    assert_string_equal(a[0], "key");
+    assert_string_equal(a[1], "ab");
+    assert_string_equal(a[2], "rid");
+    assert_string_equal(a[3], "86400");
+}
+
+static void test_args_idem(void **state)
+{
+    todo_task_input_t in = { 0 };
+    todo_idem_args_t k = idem;
+    const char **a;
+
+    (void)state;
+    in.title = "t";
+    in.priority = 1;
+    a = todo_sql_args_create_idem(todo_test_pool, "u", &in, "/api/v1/x/", &k);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "t");
+    assert_string_equal(a[4], "1");
+    assert_string_equal(a[6], "{\"data\":");
+    assert_string_equal(a[7], ",tail}");
+    assert_string_equal(a[8], "/api/v1/x/");
+    assert_idem_tail(a + 9);
+
+    a = todo_sql_args_update_idem(todo_test_pool, "u", "id", "{3}", NULL, 1,
+                                  &k);
+    assert_string_equal(a[1], "id");
+    assert_string_equal(a[2], "{3}");
+    assert_string_equal(a[6], "t"); /* toggle */
+    assert_string_equal(a[11], "{\"data\":");
+    assert_string_equal(a[12], ",tail}");
+    assert_string_equal(a[13], "B404");
+    assert_string_equal(a[14], "B412");
+    assert_string_equal(a[15], ""); /* no 403: foreign tasks are 404s */
+    assert_idem_tail(a + 16);
+    k.b403 = "B403";
+    a = todo_sql_args_update_idem(todo_test_pool, "u", "id", NULL, NULL, 1,
+                                  &k);
+    assert_string_equal(a[2], "");
+    assert_string_equal(a[15], "B403");
+
+    a = todo_sql_args_delete_idem(todo_test_pool, "u", "id", NULL, 60, &k);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "id");
+    assert_string_equal(a[2], "");
+    assert_string_equal(a[3], "60");
+    assert_string_equal(a[4], "B404");
+    assert_string_equal(a[5], "B412");
+    assert_string_equal(a[6], "B403");
+    assert_idem_tail(a + 7);
+
+    a = todo_sql_args_delete(todo_test_pool, "u", "id", "{1,2}", 2592000);
+    assert_string_equal(a[2], "{1,2}");
+    assert_string_equal(a[3], "2592000");
+
+    a = todo_sql_args_idem_store(todo_test_pool, "u", 400, "BODY", &k);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "400");
+    assert_string_equal(a[2], "BODY");
+    assert_idem_tail(a + 3);
+
+    a = todo_sql_args_idem_get(todo_test_pool, "u", &k);
+    assert_string_equal(a[0], "ab");
+    assert_string_equal(a[1], "u");
+    assert_string_equal(a[2], "key");
+    assert_string_equal(a[3], "86400");
+}
+
+/* Each keyed statement gates its write and stores its answer in the same
+ * statement, so in the same transaction (docs/api.md §9). */
+static void test_idem_statements(void **state)
+{
+    static const todo_stmt_e keyed[] = { TODO_STMT_CREATE_IDEM,
+                                         TODO_STMT_UPDATE_IDEM,
+                                         TODO_STMT_DELETE_IDEM,
+                                         TODO_STMT_IDEM_STORE };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+        const char *sql = todo_sql_stmt(keyed[i])->sql;
+
+        assert_non_null(strstr(sql, "pg_try_advisory_xact_lock("));
+        assert_non_null(strstr(sql, "INSERT INTO idempotency_keys"));
+        /* Expired answers are pruned, a bounded number at a time. */
+        assert_non_null(strstr(sql, "DELETE FROM idempotency_keys"));
+        assert_non_null(strstr(sql, "LIMIT 8 FOR UPDATE SKIP LOCKED"));
+    }
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_CREATE_IDEM)->sql,
+                           "INSERT INTO tasks"));
+    assert_non_null(
+        strstr(todo_sql_stmt(TODO_STMT_UPDATE_IDEM)->sql, "UPDATE tasks"));
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_DELETE_IDEM)->sql,
+                           "DELETE FROM tasks"));
+    /* Deletes prune tombstones, keyed or not. */
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_DELETE)->sql,
+                           "DELETE FROM task_tombstones"));
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_DELETE_IDEM)->sql,
+                           "DELETE FROM task_tombstones"));
+}
+
+static void test_args_changes(void **state)
+{
+    const char **a;
+
+    (void)state;
+    a = todo_sql_args_changes(todo_test_pool, "u", NULL, NULL, -1,
+                              "00000000-0000-0000-0000-000000000000", 50);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], ""); /* full sync */
+    assert_string_equal(a[2], ""); /* the statement's own snapshot */
+    assert_string_equal(a[3], "-1");
+    assert_string_equal(a[4], "00000000-0000-0000-0000-000000000000");
+    assert_string_equal(a[5], "51");
+    assert_string_equal(a[6], "51");
+    assert_string_equal(a[7], "51");
+    a = todo_sql_args_changes(todo_test_pool, "u", "10:12:10", "12:20:", 13,
+                              "x", 5);
+    assert_string_equal(a[1], "10:12:10");
+    assert_string_equal(a[2], "12:20:");
+    assert_string_equal(a[3], "13");
+    /* Visibility by snapshot, never by timestamps. */
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_CHANGES)->sql,
+                           "pg_visible_in_snapshot"));
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_CHANGES)->sql,
+                           "pg_current_snapshot()"));
 }
 
 static void test_native(void **state)
@@ -205,10 +355,29 @@ static void test_timestamps(void **state)
     for (i = 0; i < TODO_STMT_COUNT; i++) {
         const char *sql = todo_sql_stmt((todo_stmt_e)i)->sql;
 
-        assert_null(strstr(sql, "to_char"));
-        if (i == TODO_STMT_HEALTH || i == TODO_STMT_DELETE
-            || i == TODO_STMT_FOREIGN) {
+        switch (i) {
+        case TODO_STMT_CREATE_IDEM:
+        case TODO_STMT_UPDATE_IDEM:
+            /* The stored answer is JSON made by the statement: the API's
+             * form, with to_char; only keyed writes pay for it. */
+            assert_true(strstr(sql, "to_char(t.created_at AT TIME ZONE "
+                                    "'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI"
+                                    "\":\"SS.US\"Z\"')")
+                        || strstr(sql, "to_char(r.created_at AT TIME ZONE "
+                                       "'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI"
+                                       "\":\"SS.US\"Z\"')"));
+            continue;
+        case TODO_STMT_HEALTH:
+        case TODO_STMT_DELETE:
+        case TODO_STMT_FOREIGN:
+        case TODO_STMT_DELETE_IDEM:
+        case TODO_STMT_IDEM_STORE:
+        case TODO_STMT_IDEM_GET:
+        case TODO_STMT_TOKEN_KEY:
+            assert_null(strstr(sql, "to_char"));
             continue; /* no task columns */
+        default:
+            assert_null(strstr(sql, "to_char"));
         }
         for (j = 0; j < 4; j++) {
             assert_non_null(strstr(sql, cols[j]));
@@ -326,6 +495,9 @@ int main(void)
         cmocka_unit_test(test_scoped_by_user),
         cmocka_unit_test(test_args_update),
         cmocka_unit_test(test_args_list_and_create),
+        cmocka_unit_test(test_args_idem),
+        cmocka_unit_test(test_idem_statements),
+        cmocka_unit_test(test_args_changes),
         cmocka_unit_test(test_native),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_session),
