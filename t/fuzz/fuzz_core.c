@@ -1,13 +1,14 @@
 /* libFuzzer harness over mod_todo's httpd-free core: everything a client
  * controls passes through one of these functions before any SQL runs.
- * The first byte of an input picks the target (a digit '0'-'8' in the
- * seeds, any byte modulo 9 after mutation); the rest is the input.
+ * The first byte of an input picks the target (a digit '0'-'9' in the
+ * seeds, any byte modulo 10 after mutation); the rest is the input.
  * Besides AddressSanitizer's and UndefinedBehaviorSanitizer's checks, each
  * target asserts what its caller in mod_todo relies on: a value accepted
  * by a parser is inside the documented bounds, a normalised timestamp
  * parses to itself, an If-Match condition becomes nothing but an integer
- * array literal, escaped JSON decodes to the very bytes escaped, and no
- * token verifies without a signature made with one of the keys.
+ * array literal, escaped JSON decodes to the very bytes escaped, no
+ * token verifies without a signature made with one of the keys, and no
+ * cursor or sync token opens without the token key's tag.
  * Built and run by t/fuzz/run.sh (scripts/test.sh runs it with a fixed
  * seed and run count). */
 #include <stdio.h>
@@ -22,6 +23,9 @@
 #include <openssl/hmac.h>
 #include "todo_test.h"
 #include "todo_buf.h"
+#include "todo_changes.h"
+#include "todo_cursor.h"
+#include "todo_idem.h"
 #include "todo_jwt.h"
 #include "todo_query.h"
 #include "todo_route.h"
@@ -355,13 +359,97 @@ static void fuzz_json_string(apr_pool_t *p, const unsigned char *d, size_t n)
     json_decref(j);
 }
 
+/* What a client sends to resume or retry -- Idempotency-Key, the
+ * changes query, cursors and sync tokens -- and the snapshot text the
+ * database returns.  The first byte picks which. */
+static void fuzz_sync(apr_pool_t *p, const unsigned char *d, size_t n)
+{
+    static const todo_token_key_t key = {
+        (const unsigned char *)"fuzz-token-key-fuzz-token-key-fu", 32
+    };
+    apr_array_header_t *details = apr_array_make(p, 2, sizeof(todo_detail_t));
+    todo_list_query_t lq;
+    todo_changes_query_t cq;
+    todo_snapshot_t snap;
+    todo_cursor_t cur;
+    todo_sync_t t;
+    const char *s, *idem, *why;
+    size_t i;
+
+    if (!n) {
+        return;
+    }
+    s = cstr(p, d + 1, n - 1);
+    switch (d[0] % 4) {
+    case 0:
+        if (todo_idem_parse_key(p, s, &idem, &why) == 0) {
+            CHECK(strlen(idem) >= 1 && strlen(idem) <= TODO_IDEM_KEY_MAX);
+            for (i = 0; idem[i]; i++) {
+                CHECK(idem[i] >= 0x21 && idem[i] <= 0x7e);
+            }
+        }
+        else {
+            CHECK(why);
+        }
+        break;
+    case 1:
+        if (todo_snapshot_parse(p, s, &snap) == 0) {
+            /* What is bound as a pg_snapshot is what was parsed. */
+            CHECK(strcmp(todo_snapshot_text(p, &snap), s) == 0);
+            for (i = 0; i < (size_t)snap.nxip; i++) {
+                CHECK(snap.xip[i] >= snap.xmin && snap.xip[i] < snap.xmax);
+                CHECK(!i || snap.xip[i] > snap.xip[i - 1]);
+            }
+        }
+        break;
+    case 2:
+        if (todo_query_parse_changes(p, s, 20, 100, &cq, details) == 0) {
+            CHECK(cq.limit >= 1 && cq.limit <= 100);
+            CHECK(!cq.since || strlen(cq.since) <= TODO_QUERY_TOKEN_MAX);
+        }
+        else {
+            CHECK(details->nelts > 0);
+        }
+        break;
+    default:
+        /* Unsealed bytes never open ... */
+        memset(&lq, 0, sizeof lq);
+        lq.cursor = s;
+        CHECK(todo_cursor_open(p, &key, "u", &lq, &cur)
+              == TODO_CURSOR_ALTERED);
+        CHECK(todo_changes_open(p, &key, "u", s, &t) == -1);
+        /* ... and sealed ones are read with care: a payload that opens
+         * makes a token that opens the same. */
+        lq.cursor = todo_token_seal(p, &key, "cursor", "u", d + 1, n - 1);
+        (void)todo_cursor_open(p, &key, "u", &lq, &cur);
+        if (todo_changes_open(
+                p, &key, "u",
+                todo_token_seal(p, &key, "sync", "u", d + 1, n - 1), &t)
+            == 0) {
+            todo_sync_t again;
+
+            CHECK(todo_changes_open(p, &key, "u",
+                                    todo_changes_token(p, &key, "u", &t),
+                                    &again)
+                  == 0);
+            CHECK(again.full == t.full && again.more == t.more);
+            if (!t.full) {
+                CHECK(todo_snapshot_parse(p, todo_snapshot_text(p, &t.since),
+                                          &snap)
+                      == 0);
+            }
+        }
+        break;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n)
 {
     static void (*const targets[])(
         apr_pool_t *, const unsigned char *,
-        size_t) = { fuzz_task,    fuzz_query,   fuzz_route,
-                    fuzz_time,    fuzz_headers, fuzz_jwt_signed,
-                    fuzz_jwt_raw, fuzz_keys,    fuzz_json_string };
+        size_t) = { fuzz_task,        fuzz_query,      fuzz_route,   fuzz_time,
+                    fuzz_headers,     fuzz_jwt_signed, fuzz_jwt_raw, fuzz_keys,
+                    fuzz_json_string, fuzz_sync };
     const unsigned count = sizeof targets / sizeof targets[0];
     unsigned t;
     apr_pool_t *p;

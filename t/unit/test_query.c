@@ -107,6 +107,7 @@ static void assert_defaults(const todo_list_query_t *q)
     assert_null(q->due_before);
     assert_null(q->due_after);
     assert_null(q->updated_since);
+    assert_null(q->cursor);
 }
 
 #define M_STATUS "must be one of pending, completed, all"
@@ -583,6 +584,117 @@ static void test_args_left_alone(void **state)
     assert_string_equal(f->q.q, "a b c");
 }
 
+/* -------------------------------------------------------------- cursor */
+
+static void test_cursor(void **state)
+{
+    fixture_t *f = *state;
+    char *long_cursor = apr_palloc(f->p, TODO_QUERY_TOKEN_MAX + 2);
+
+    assert_ok(f, "cursor=AQgPAK53yU-_Cx&sort=title");
+    assert_string_equal(f->q.cursor, "AQgPAK53yU-_Cx");
+    assert_int_equal(f->q.sort, TODO_SORT_TITLE_ASC);
+    /* Whether it is genuine is decided with the key (todo_cursor). */
+    assert_bad(f, "cursor=", "cursor",
+               "must be the next_cursor of an earlier "
+               "answer");
+    assert_bad(f, "cursor=a+b", "cursor",
+               "must be the next_cursor of an earlier answer");
+    assert_bad(f, "cursor=a%2Fb", "cursor",
+               "must be the next_cursor of an earlier answer");
+    assert_bad(f, "cursor=ab==", "cursor",
+               "must be the next_cursor of an earlier answer");
+    memset(long_cursor, 'A', TODO_QUERY_TOKEN_MAX);
+    long_cursor[TODO_QUERY_TOKEN_MAX] = '\0';
+    assert_ok(f, apr_pstrcat(f->p, "cursor=", long_cursor, NULL));
+    long_cursor[TODO_QUERY_TOKEN_MAX] = 'A';
+    long_cursor[TODO_QUERY_TOKEN_MAX + 1] = '\0';
+    assert_bad(f, apr_pstrcat(f->p, "cursor=", long_cursor, NULL), "cursor",
+               "must be the next_cursor of an earlier answer");
+    /* A cursor says where the page starts; so would an offset. */
+    assert_bad(f, "cursor=abc&offset=0", "cursor",
+               "cannot be combined with offset");
+    assert_bad(f, "offset=10&cursor=abc", "cursor",
+               "cannot be combined with offset");
+    assert_bad(f, "cursor=a&cursor=b", "cursor", "given more than once");
+}
+
+/* The query of the next page, for the Link header: canonical spellings,
+ * percent-encoded, no offset. */
+static void test_next(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_ok(f, NULL);
+    assert_string_equal(todo_query_next(f->p, &f->q, "C1"),
+                        "sort=-created_at&limit=50&cursor=C1");
+    assert_ok(f, "status=Pending&sort=created_at_asc&limit=7&offset=14"
+                 "&q=milk+%26+honey%2Fx&due_before=2026-12-01T01:00:00%2B01:00"
+                 "&due_after=2026-11-01T00:00:00Z"
+                 "&updated_since=2026-11-22T10:31:59.5Z");
+    assert_string_equal(
+        todo_query_next(f->p, &f->q, "C-_2"),
+        "status=pending&sort=created_at&limit=7&q=milk%20%26%20honey%2Fx"
+        "&due_before=2026-12-01T00%3A00%3A00Z"
+        "&due_after=2026-11-01T00%3A00%3A00Z"
+        "&updated_since=2026-11-22T10%3A31%3A59.5Z&cursor=C-_2");
+    /* ... which parses to the same query. */
+    {
+        todo_list_query_t first = f->q;
+
+        assert_ok(f, todo_query_next(f->p, &first, "C-_2"));
+        assert_int_equal(f->q.status, first.status);
+        assert_int_equal(f->q.sort, first.sort);
+        assert_int_equal(f->q.limit, first.limit);
+        assert_string_equal(f->q.q, first.q);
+        assert_string_equal(f->q.due_before, first.due_before);
+        assert_string_equal(f->q.due_after, first.due_after);
+        assert_string_equal(f->q.updated_since, first.updated_since);
+        assert_string_equal(f->q.cursor, "C-_2");
+        assert_int_equal(f->q.offset, 0);
+    }
+}
+
+/* ------------------------------------------------------------- changes */
+
+static int parse_changes(fixture_t *f, const char *args,
+                         todo_changes_query_t *q)
+{
+    f->details = apr_array_make(f->p, 2, sizeof(todo_detail_t));
+    return todo_query_parse_changes(f->p, args, 50, 100, q, f->details);
+}
+
+static void test_changes(void **state)
+{
+    fixture_t *f = *state;
+    todo_changes_query_t q;
+
+    assert_int_equal(parse_changes(f, NULL, &q), 0);
+    assert_null(q.since);
+    assert_int_equal(q.limit, 50);
+    assert_int_equal(parse_changes(f, "since=AQ-_x&limit=7&", &q), 0);
+    assert_string_equal(q.since, "AQ-_x");
+    assert_int_equal(q.limit, 7);
+    assert_int_equal(parse_changes(f, "limit=100", &q), 0);
+    assert_int_equal(q.limit, 100);
+
+    assert_int_equal(parse_changes(f, "limit=101", &q), 400);
+    assert_detail_at(f, 0, "limit", M_LIMIT);
+    assert_int_equal(parse_changes(f, "limit=0", &q), 400);
+    assert_int_equal(parse_changes(f, "since=", &q), 400);
+    assert_detail_at(f, 0, "since",
+                     "must be the next_token of an earlier answer");
+    assert_int_equal(parse_changes(f, "since=a.b", &q), 400);
+    assert_int_equal(parse_changes(f, "since=a&since=b", &q), 400);
+    assert_detail_at(f, 0, "since", "given more than once");
+    assert_int_equal(parse_changes(f, "cursor=a", &q), 400);
+    assert_detail_at(f, 0, "cursor", "unknown parameter");
+    assert_int_equal(parse_changes(f, "offset=1&limit=x", &q), 400);
+    assert_int_equal(f->details->nelts, 2);
+    assert_int_equal(parse_changes(f, "%zz=1", &q), 400);
+    assert_detail_at(f, 0, NULL, "malformed parameter name");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -605,6 +717,9 @@ int main(void)
         T(test_several_problems),
         T(test_details_may_be_null),
         T(test_args_left_alone),
+        T(test_cursor),
+        T(test_next),
+        T(test_changes),
     };
 #undef T
     return TODO_TEST_MAIN("todo_query", tests, NULL, NULL);

@@ -58,6 +58,28 @@ static void test_fixed(void **state)
     expect("/v1/docs/tasks/7", TODO_ROUTE_TASK, "docs", "7");
 }
 
+/* The changes feed in the four shapes of docs/api.md §3.1, and near
+ * misses. */
+static void test_changes(void **state)
+{
+    (void)state;
+    expect("/v1/changes", TODO_ROUTE_CHANGES, NULL, NULL);
+    expect("/changes", TODO_ROUTE_CHANGES, NULL, NULL);
+    expect("/changes/", TODO_ROUTE_CHANGES, NULL, NULL);
+    expect("//v1//changes", TODO_ROUTE_CHANGES, NULL, NULL);
+    expect("/alice/changes", TODO_ROUTE_CHANGES, "alice", NULL);
+    expect("/v1/alice/changes", TODO_ROUTE_CHANGES, "alice", NULL);
+    /* A user called "changes" keeps the user-scoped task routes. */
+    expect("/changes/tasks", TODO_ROUTE_TASKS, "changes", NULL);
+    expect("/v1/changes/tasks/9", TODO_ROUTE_TASK, "changes", "9");
+    /* Nothing below it, and no task of that name. */
+    expect("/v1/changes/x", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/changes/x", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/changesx", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/v1/tasks/changes", TODO_ROUTE_TASK, NULL, "changes");
+    expect("/a/b/changes", TODO_ROUTE_NONE, NULL, NULL);
+}
+
 static void test_canonical_and_alias(void **state)
 {
     const char *shapes[] = { "/v1/tasks", "/tasks" };
@@ -159,6 +181,11 @@ static void test_methods(void **state)
         { "/tasks/x", "POST", TODO_OP_NOT_ALLOWED, 0 },
         { "/u/tasks/x/complete", "PATCH", TODO_OP_COMPLETE, 1 },
         { "/u/tasks/x/complete", "GET", TODO_OP_NOT_ALLOWED, 0 },
+        { "/v1/changes", "GET", TODO_OP_CHANGES, 1 },
+        { "/u/changes", "HEAD", TODO_OP_CHANGES, 1 },
+        { "/changes", "POST", TODO_OP_NOT_ALLOWED, 0 },
+        { "/v1/u/changes", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/changes", "OPTIONS", TODO_OP_OPTIONS, 0 },
         /* Preflights need no token, on every route. */
         { "/v1/tasks", "OPTIONS", TODO_OP_OPTIONS, 0 },
         { "/tasks/x/complete", "OPTIONS", TODO_OP_OPTIONS, 0 },
@@ -200,6 +227,8 @@ static void test_allow(void **state)
                         "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
     assert_string_equal(op_of("/v1/tasks/a/complete", "GET").allow,
                         "PATCH, OPTIONS");
+    assert_string_equal(op_of("/v1/changes", "PUT").allow,
+                        "GET, HEAD, OPTIONS");
     assert_string_equal(op_of("/nope", "GET").allow, "");
 }
 
@@ -245,8 +274,40 @@ static void test_paths(void **state)
                         "/docs");
     assert_string_equal(
         todo_route_path(todo_test_pool, "/a", TODO_ROUTE_HEALTH), "/a/health");
+    /* The canonical shapes, for the Link of a list's next page. */
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/api", TODO_ROUTE_TASKS),
+        "/api/v1/tasks");
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "", TODO_ROUTE_CHANGES),
+        "/v1/changes");
     assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_TASK));
     assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_NONE));
+}
+
+/* Write operations name themselves in an Idempotency-Key's fingerprint:
+ * each differently, the same in every path shape. */
+static void test_op_names(void **state)
+{
+    static const todo_op_e writes[] = { TODO_OP_CREATE, TODO_OP_REPLACE,
+                                        TODO_OP_PATCH, TODO_OP_COMPLETE,
+                                        TODO_OP_DELETE };
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        assert_non_null(todo_route_op_name(writes[i]));
+        for (j = 0; j < i; j++) {
+            assert_string_not_equal(todo_route_op_name(writes[i]),
+                                    todo_route_op_name(writes[j]));
+        }
+    }
+    assert_string_equal(
+        todo_route_op_name(op_of("/tasks/x", "PATCH").op),
+        todo_route_op_name(op_of("/v1/u/tasks/x", "PATCH").op));
+    assert_null(todo_route_op_name(TODO_OP_LIST));
+    assert_null(todo_route_op_name(TODO_OP_CHANGES));
+    assert_null(todo_route_op_name(TODO_OP_GET));
 }
 
 static void test_task_path(void **state)
@@ -262,6 +323,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed),
+        cmocka_unit_test(test_changes),
         cmocka_unit_test(test_canonical_and_alias),
         cmocka_unit_test(test_user_scoped),
         cmocka_unit_test(test_slashes),
@@ -270,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_allow),
         cmocka_unit_test(test_drop_docs),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_op_names),
         cmocka_unit_test(test_task_path),
     };
     return TODO_TEST_MAIN("route", tests, NULL, NULL);
