@@ -28,7 +28,8 @@ our @EXPORT = qw(api req token hs_token signed_token b64u json_ok
 # server's pid, the fields named in an error's details.
 our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
                     pg_sql pg_quote raw_request raw_exchange httpd_pid
-                    error_fields apache_configtest db_psql db_sqitch);
+                    error_fields apache_configtest db_psql db_sqitch
+                    db_connect pg_pid pg_kill9 graceful_restart);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -212,6 +213,49 @@ sub pg_ctl {
 }
 sub pg_stop  { pg_ctl('-m', 'fast', 'stop') }
 sub pg_start { pg_ctl('-o', '-p ' . env_of('TODO_PG_PORT'), 'start') }
+
+# The postmaster's pid (the first line of its pid file).
+sub pg_pid {
+    my $f = env_of('TODO_PG_DIR') . '/data/postmaster.pid';
+    open my $fh, '<', $f or die "$f: $!";
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
+}
+
+# A crash: SIGKILL to the postmaster, then wait until every backend has
+# noticed and gone (they exit once they see the postmaster dead), so that
+# pg_start can bring the cluster back (crash recovery) instead of finding
+# its shared memory still in use.
+sub pg_kill9 {
+    my $pid = pg_pid();
+    kill 'KILL', $pid or die "kill -9 $pid: $!";
+    my $dir = env_of('TODO_PG_DIR') . '/data';
+    wait_for(30, sub {
+        !kill(0, $pid) && !grep { m{^\d+$} && backend_of($_, $dir) }
+                             do { opendir my $d, '/proc'; readdir $d };
+    }) or die "the postmaster's backends did not exit";
+}
+sub backend_of {
+    my ($pid, $dir) = @_;
+    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
+    local $/;
+    my $cmd = <$fh> // '';
+    return $cmd =~ /^postgres: / && -l "/proc/$pid/cwd"
+        && (readlink("/proc/$pid/cwd") // '') eq $dir;
+}
+
+# A database session of its own, as the cluster's owner (DBI with
+# DBD::Pg, which sqitch needs anyway): for transactions a test holds open
+# across requests.  RaiseError: a failing statement fails the test.
+sub db_connect {
+    require DBI;
+    my $dsn = sprintf 'dbi:Pg:dbname=%s;host=%s;port=%s', env_of('TODO_DB'),
+        env_of('TODO_PG_DIR'), env_of('TODO_PG_PORT');
+    return DBI->connect($dsn, env_of('TODO_USER_NAME'), '',
+                        { RaiseError => 1, PrintError => 0, AutoCommit => 1 })
+        || die "connect: $DBI::errstr";
+}
 
 # For the schema suites, which work in databases of their own: run one SQL
 # text in database DB as the cluster's owner, or sqitch (from the source
@@ -402,6 +446,25 @@ sub httpd_pid {
     my $pid = <$fh>;
     chomp $pid;
     return $pid;
+}
+
+# A graceful restart of the test server, as "apachectl -k graceful" does
+# it (SIGUSR1 to the parent): children finish the requests they serve and
+# go, keep-alive connections are closed, new children start.  Returns
+# once the new generation answers /api/health.
+sub graceful_restart {
+    my $log = log_path('error_log');
+    my $before = -s $log // 0;
+    kill 'USR1', httpd_pid() or die "kill -USR1: $!";
+    wait_for(30, sub {
+        open my $fh, '<:raw', $log or return 0;
+        seek $fh, $before, 0;
+        local $/;
+        my $new = <$fh> // '';
+        return $new =~ /resuming normal operations/;
+    }) or die 'no graceful restart in the error log';
+    wait_for(30, sub { req(GET => '/api/health')->code == 200 })
+        or die 'the server did not answer after the graceful restart';
 }
 
 1;
