@@ -368,7 +368,7 @@ pg_grant() {
     -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app' \
     -c 'GRANT SELECT, INSERT, UPDATE ON task_counts TO todo_app' \
     -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO todo_app' \
-    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON task_tombstones TO todo_app' \
+    -c 'GRANT SELECT, UPDATE, DELETE ON task_tombstones TO todo_app' \
     -c 'GRANT SELECT, INSERT, UPDATE ON tombstone_horizons TO todo_app' \
     -c 'GRANT SELECT ON token_key TO todo_app'
 }

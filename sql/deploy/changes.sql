@@ -78,8 +78,11 @@ COMMENT ON TABLE tombstone_horizons IS 'mod_todo: per user, the newest pruned to
 
 -- A task that leaves a user (deleted, or moved by SQL to another user or
 -- id) leaves a tombstone.  A tombstone of an id that is deleted again is
--- renewed.
-CREATE FUNCTION task_tombstones_row() RETURNS trigger LANGUAGE plpgsql AS $$
+-- renewed.  SECURITY DEFINER: the deleting role needs no grant on
+-- task_tombstones for it, so the module of the previous version keeps
+-- deleting while this is deployed, before the new grants are given.
+CREATE FUNCTION task_tombstones_row() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO task_tombstones AS b (user_id, id)
     VALUES (OLD.user_id, OLD.id)
