@@ -748,7 +748,11 @@ static int changes(request_rec *r, todo_req_t *q)
                          "since",
                          "is not a next_token this API gave this user");
     }
-    if (!t.full && now - t.since_time > q->site->tomb_retention) {
+    /* A token's age: since its sync's first snapshot (a full sync's too:
+     * the token it ends with is that old). */
+    if (cq.since
+        && now - (t.full ? t.upto_time : t.since_time)
+               > q->site->tomb_retention) {
         return sync_gone(r, "older than TodoTombstoneRetention");
     }
     todo_changes_position(&t, &pos_xid, &pos_id);

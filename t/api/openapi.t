@@ -11,7 +11,9 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
-use TodoTest;
+use TodoTest qw(:DEFAULT db_connect pg_sql raw_request);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
 # libjson-validator-perl (scripts/lib.sh).  Deliberately no skip: without
 # it this test fails to compile, and so fails.
 use JSON::Validator;
@@ -31,6 +33,7 @@ my %ROUTE_METHODS = (
     '/tasks'               => [qw(get head post options)],
     '/tasks/{id}'          => [qw(get head put patch delete options)],
     '/tasks/{id}/complete' => [qw(patch options)],
+    '/changes'             => [qw(get head options)],
 );
 my %EXPECTED_OPS = (
     '/health'       => [qw(get head options)],
@@ -50,24 +53,29 @@ my %ROUTE_STATUSES = (
     tasks   => {
         get     => [200, 400, @AUTH],
         head    => [200, 400, @AUTH],
-        post    => [201, 400, 413, 415, 422, @AUTH],
+        post    => [201, 400, 409, 413, 415, 422, @AUTH],
         options => [204],
     },
     task => {
         get     => [200, 304, 403, 404, 422, @AUTH],
         head    => [200, 304, 403, 404, 422, @AUTH],
-        put     => [200, 400, 403, 404, 412, 413, 415, 422, @AUTH],
-        patch   => [200, 400, 403, 404, 412, 413, 415, 422, @AUTH],
-        delete  => [204, 403, 404, 412, 422, @AUTH],
+        put     => [200, 400, 403, 404, 409, 412, 413, 415, 422, @AUTH],
+        patch   => [200, 400, 403, 404, 409, 412, 413, 415, 422, @AUTH],
+        delete  => [204, 403, 404, 409, 412, 422, @AUTH],
         options => [204],
     },
     complete => {
-        patch   => [200, 400, 403, 404, 412, 413, 415, 422, @AUTH],
+        patch   => [200, 400, 403, 404, 409, 412, 413, 415, 422, @AUTH],
+        options => [204],
+    },
+    changes => {
+        get     => [200, 400, 410, @AUTH],
+        head    => [200, 400, 410, @AUTH],
         options => [204],
     },
 );
 my %SPEC_STATUSES = map { $_ => 1 }
-    (200, 201, 204, 304, 400, 401, 403, 404, 405, 412, 413, 415, 422, 500, 503);
+    (200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 500, 503);
 
 sub route_kind {
     my ($path) = @_;
@@ -75,6 +83,7 @@ sub route_kind {
     return 'openapi'  if $path eq '/openapi.json';
     return 'complete' if $path =~ m{/tasks/\{id\}/complete\z};
     return 'task'     if $path =~ m{/tasks/\{id\}\z};
+    return 'changes'  if $path =~ m{/changes\z};
     return 'tasks';
 }
 
@@ -156,6 +165,18 @@ sub body_of {
     return (1, $v);
 }
 
+# A replayed answer (docs/api.md §9): the first answer's body, whose meta
+# names the first request, while X-Request-Id is the replay's own.
+sub replayed_envelope_ok {
+    my ($res) = @_;
+    my $d = json_ok($res) or return 0;
+    return ($res->header('Idempotent-Replayed') // '') eq 'true'
+        && ref $d eq 'HASH' && join(',', sort keys %$d) eq 'data,error,meta'
+        && ($d->{meta}{request_id} // '') =~ /\A[0-9a-f]{24}\z/
+        && ($res->header('X-Request-Id') // '') =~ /\A[0-9a-f]{24}\z/
+        && $res->header('X-Request-Id') ne $d->{meta}{request_id};
+}
+
 # Validate the real response $res to METHOD PATH-TEMPLATE against the
 # document: the status is documented for the operation, a body is there
 # exactly when the document declares content, and headers and body match.
@@ -179,7 +200,8 @@ sub validate_op {
             unless $has_body && defined $body
                 && ($res->header('Content-Type') // '') =~ m{\Aapplication/json\b};
         return check(0, "$what: envelope and X-Request-Id", $res->as_string)
-            unless $path eq '/openapi.json' || envelope_ok($res);
+            unless $path eq '/openapi.json' || envelope_ok($res)
+                || replayed_envelope_ok($res);
     }
     elsif ($has_body) {
         return check(0, "$what: no body is declared", $res->content);
@@ -357,6 +379,8 @@ eval {
                PayloadTooLarge => [413, 'PAYLOAD_TOO_LARGE'],
                UnsupportedMediaType => [415, 'UNSUPPORTED_MEDIA_TYPE'],
                UnprocessableEntity => [422, 'UNPROCESSABLE_ENTITY'],
+               Conflict => [409, 'CONFLICT', 'Retry-After'],
+               Gone => [410, 'GONE'],
                InternalError => [500, 'INTERNAL_ERROR'],
                ServiceUnavailable => [503, 'SERVICE_UNAVAILABLE', 'Retry-After']);
     my @err_bad;
@@ -438,7 +462,7 @@ eval {
     my %lp = map { my $p = deref($_); ($p->{name} => $p) }
         @{ $list_op->{parameters} || [] };
     check(join(',', sort keys %lp)
-          eq 'due_after,due_before,limit,offset,q,sort,status,updated_since',
+          eq 'cursor,due_after,due_before,limit,offset,q,sort,status,updated_since',
           'list parameters', join(',', sort keys %lp));
     my $sort = $lp{sort}{schema} || {};
     check(join(',', sort @{ $sort->{enum} || [] }) eq join(',', sort qw(
@@ -749,6 +773,98 @@ eval {
                 DELETE => '/v1/tasks/{id}', 403);
     check(req(GET => "/api/v1/tasks/$mine->{id}", token => $tok)->code == 200,
           'the foreign requests changed nothing');
+
+    # ------------------------------------ Idempotency-Key (docs/api.md §9)
+    my %key = (headers => { 'Idempotency-Key' => '"openapi-1"' });
+    my $k1 = req(POST => '/api/v1/tasks', token => $tok, json => $body, %key);
+    validate_op('keyed create', $k1, POST => '/v1/tasks', 201);
+    my $k2 = req(POST => '/api/tasks', token => $tok, json => $body, %key);
+    validate_op('keyed create replayed', $k2, POST => '/tasks', 201);
+    check(($k2->header('Idempotent-Replayed') // '') eq 'true'
+          && $k2->content eq $k1->content, 'the replay says so, byte for byte');
+    validate_op('key used for another request',
+                req(POST => '/api/v1/tasks', token => $tok, json => { title => 'x' }, %key),
+                POST => '/v1/tasks', 422);
+    validate_op('malformed key', req(POST => '/api/v1/tasks', token => $tok, json => $body,
+                                     headers => { 'Idempotency-Key' => 'a b' }),
+                POST => '/v1/tasks', 400);
+    my $kid = (json_ok($k1) || {})->{data}{id} // $some_id;
+    my %del = (headers => { 'Idempotency-Key' => 'openapi-del' });
+    validate_op('keyed delete', req(DELETE => "/api/v1/tasks/$kid", token => $tok, %del),
+                DELETE => '/v1/tasks/{id}', 204);
+    validate_op('keyed delete replayed',
+                req(DELETE => "/api/v1/$user/tasks/$kid", token => $tok, %del),
+                DELETE => '/v1/{user_id}/tasks/{id}', 204);
+    my %tog = (headers => { 'Idempotency-Key' => 'openapi-toggle' });
+    validate_op('keyed toggle of a deleted task',
+                req(PATCH => "/api/v1/tasks/$kid/complete", token => $tok, %tog),
+                PATCH => '/v1/tasks/{id}/complete', 404);
+    validate_op('keyed 404 replayed',
+                req(PATCH => "/api/$user/tasks/$kid/complete", token => $tok, %tog),
+                PATCH => '/{user_id}/tasks/{id}/complete', 404);
+    {
+        # 409: the first request waits inside its statement, holding the
+        # key (a session holds the user's task_counts row it needs).
+        my $db = db_connect();
+        $db->begin_work;
+        $db->do('SELECT 1 FROM task_counts WHERE user_id = ? FOR UPDATE', undef, $user);
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => (split /:/, Apache::TestRequest::hostport())[1]) or die $!;
+        print $sock raw_request(POST => '/api/v1/tasks', token => $tok, json => $body,
+                                headers => ['Idempotency-Key' => 'openapi-busy']);
+        wait_for(10, sub { pg_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") > 0 });
+        validate_op('key in use', req(POST => '/api/v1/tasks', token => $tok, json => $body,
+                                      headers => { 'Idempotency-Key' => 'openapi-busy' }),
+                    POST => '/v1/tasks', 409);
+        $db->commit;
+        local $/;
+        my $first = <$sock>;
+        close $sock;
+        check(($first // '') =~ m{\AHTTP/1\.1 201}, 'the first then finishes');
+    }
+
+    # ------------------------------------------- cursors (docs/api.md §5)
+    my $l1 = req(GET => '/api/v1/tasks?limit=1&sort=title', token => $tok);
+    validate_op('list with a next page', $l1, GET => '/v1/tasks', 200);
+    my $next = (json_ok($l1) || {})->{data}{next_cursor} // '';
+    check(length $next && ($l1->header('Link') // '') =~ /cursor=\Q$next\E>; rel="next"\z/,
+          'next_cursor and Link', $l1->header('Link') // '-');
+    validate_op('list by cursor', req(GET => "/api/tasks?limit=1&sort=title&cursor=$next",
+                                      token => $tok), GET => '/tasks', 200);
+    validate_op('HEAD list by cursor', req(HEAD => "/api/tasks?sort=title&cursor=$next",
+                                           token => $tok), HEAD => '/tasks', 200);
+    validate_op('cursor for another sort', req(GET => "/api/v1/tasks?cursor=$next",
+                                               token => $tok), GET => '/v1/tasks', 400);
+
+    # ------------------------------------- the changes feed (docs/api.md §10)
+    my $ch = req(GET => '/api/v1/changes?limit=2', token => $tok);
+    validate_op('full sync', $ch, GET => '/v1/changes', 200);
+    my $since = (json_ok($ch) || {})->{data}{next_token} // '';
+    validate_op('full sync, alias', req(GET => "/api/changes?since=$since", token => $tok),
+                GET => '/changes', 200);
+    my $doomed = create_task($tok, title => 'openapi doomed');
+    req(DELETE => "/api/v1/tasks/$doomed->{id}", token => $tok);
+    $ch = req(GET => "/api/$user/changes?since=$since&limit=100", token => $tok);
+    validate_op('a delta with a tombstone', $ch, GET => '/{user_id}/changes', 200);
+    check(grep({ $_->{deleted} } @{ (json_ok($ch) || {})->{data}{changes} || [] }),
+          'a tombstone in it', $ch->content);
+    validate_op('HEAD changes', req(HEAD => "/api/v1/$user/changes", token => $tok),
+                HEAD => '/v1/{user_id}/changes', 200);
+    validate_op('altered since', req(GET => '/api/v1/changes?since=AAAA', token => $tok),
+                GET => '/v1/changes', 400);
+    validate_op('changes of another user', req(GET => "/api/v1/$other/changes", token => $tok),
+                GET => '/v1/{user_id}/changes', 403);
+    validate_op('changes without a token', req(GET => '/api/v1/changes'),
+                GET => '/v1/changes', 401);
+    # TodoTombstoneRetention 3 (t/conf/locations/retention.conf): 410.
+    my $rt = (json_ok(req(GET => '/retention/v1/changes', token => $tok)) || {})->{data}{next_token};
+    sleep 4;
+    validate_op('a token older than the retention',
+                req(GET => "/retention/v1/changes?since=$rt", token => $tok),
+                GET => '/v1/changes', 410);
+    validate_op('HEAD, a token older than the retention',
+                req(HEAD => "/retention/changes?since=$rt", token => $tok),
+                HEAD => '/changes', 410);
 
     # ----------------------- 503: the database is down, then back
     pg_stop();
