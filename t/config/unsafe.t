@@ -79,6 +79,12 @@ my @bad = (
     ['page size 0', "TodoJWTSecret $good_secret\nTodoPageSize 0 10", 'TodoPageSize'],
     ['CORS wildcard', "TodoJWTSecret $good_secret\nTodoCORSOrigins *", 'TodoCORSOrigins'],
     ['body size 10', "TodoJWTSecret $good_secret\nTodoMaxBodySize 10", 'TodoMaxBodySize'],
+    ['idempotency retention 0', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 0", 'TodoIdempotencyRetention'],
+    ['idempotency retention with a unit', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 1d", 'TodoIdempotencyRetention'],
+    ['idempotency retention over ten years', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 315360001", 'TodoIdempotencyRetention'],
+    ['negative tombstone retention', "TodoJWTSecret $good_secret\nTodoTombstoneRetention -1", 'TodoTombstoneRetention'],
+    ['tombstone retention as words', "TodoJWTSecret $good_secret\nTodoTombstoneRetention thirty-days", 'TodoTombstoneRetention'],
+    ['tombstone retention over ten years', "TodoJWTSecret $good_secret\nTodoTombstoneRetention 99999999999", 'TodoTombstoneRetention'],
     # Key material that is unusable or unsafe.
     ['RSA 1024 PEM', "TodoJWTAlgorithms RS256\nTodoJWTPublicKeyFile $keys/rsa1024.pub.pem", 'TodoJWTPublicKeyFile'],
     ['RSA private key as public key', "TodoJWTAlgorithms RS256\nTodoJWTPublicKeyFile $keys/rsa2048.key.pem", 'TodoJWTPublicKeyFile'],
@@ -157,6 +163,8 @@ my @bad_raw = (
 # Sound configurations with every kind of key material.
 my @good = (
     ['a secret', "TodoJWTSecret $good_secret"],
+    ['retentions', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 1\n"
+     . "TodoTombstoneRetention 315360000"],
     ['every algorithm and key type',
      "TodoJWTAlgorithms HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512 EdDSA\n"
      . "TodoJWTSecret $good_secret\n"
