@@ -361,15 +361,13 @@ schema_deploy() {
 }
 
 # The grants of mod_todo's role (README, docs/operations.md "Upgrades and
-# migrations"): the triggers run as the writing role, so the role also
-# writes task_counts and task_tombstones.
+# migrations"): task_counts' triggers run as the writing role; the
+# tombstones' trigger is SECURITY DEFINER.
 pg_grant() {
   pg_psql "$1" -d "$2" \
-    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO todo_app' \
-    -c 'GRANT SELECT, INSERT, UPDATE ON task_counts TO todo_app' \
-    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE, DELETE ON tasks, idempotency_keys TO todo_app' \
+    -c 'GRANT SELECT, INSERT, UPDATE ON task_counts, tombstone_horizons TO todo_app' \
     -c 'GRANT SELECT, UPDATE, DELETE ON task_tombstones TO todo_app' \
-    -c 'GRANT SELECT, INSERT, UPDATE ON tombstone_horizons TO todo_app' \
     -c 'GRANT SELECT ON token_key TO todo_app'
 }
 

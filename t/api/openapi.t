@@ -61,7 +61,7 @@ my %ROUTE_STATUSES = (
         head    => [200, 304, 403, 404, 422, @AUTH],
         put     => [200, 400, 403, 404, 409, 412, 413, 415, 422, @AUTH],
         patch   => [200, 400, 403, 404, 409, 412, 413, 415, 422, @AUTH],
-        delete  => [204, 403, 404, 409, 412, 422, @AUTH],
+        delete  => [204, 400, 403, 404, 409, 412, 422, @AUTH],
         options => [204],
     },
     complete => {
@@ -788,6 +788,10 @@ eval {
     validate_op('malformed key', req(POST => '/api/v1/tasks', token => $tok, json => $body,
                                      headers => { 'Idempotency-Key' => 'a b' }),
                 POST => '/v1/tasks', 400);
+    validate_op('malformed key on a delete',
+                req(DELETE => "/api/v1/tasks/$some_id", token => $tok,
+                    headers => { 'Idempotency-Key' => '"a b"' }),
+                DELETE => '/v1/tasks/{id}', 400);
     my $kid = (json_ok($k1) || {})->{data}{id} // $some_id;
     my %del = (headers => { 'Idempotency-Key' => 'openapi-del' });
     validate_op('keyed delete', req(DELETE => "/api/v1/tasks/$kid", token => $tok, %del),
