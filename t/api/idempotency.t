@@ -20,7 +20,7 @@ use TodoTest qw(:DEFAULT db_connect error_fields log_text pg_quote pg_sql
 
 use constant ROUNDS => 20;
 
-plan tests => 8 + 4 + 5 + 4 + 4      # 201, toggle, 204 and 404, 412, 400/422
+plan tests => 8 + 1 + 4 + 5 + 4 + 4  # 201, its JSON, toggle, 204 and 404, 412, 400/422
     + 8 + 3 + 2 + 5 + 4 + 4          # 422, scope, bad keys, 5xx, expiry, pruning
     + ROUNDS * 2 + 4 + 3;            # races, 409, the log
 
@@ -88,6 +88,20 @@ ok t_cmp($c1->header('Location'), "/api/v1/tasks/$task->{id}", 'Location of the 
 req(PATCH => "/api/v1/tasks/$task->{id}", token => $tok, json => { priority => 3 });
 ok replay_ok($c1, keyed(POST => '/api/v1/tasks', 'create-1', json => $body),
              'the replay is the answer as it was');
+
+# The stored answer's task is made by SQL (it is stored by the statement
+# that writes it); it is the very JSON the module writes for a task.
+{
+    my $odd = keyed(POST => '/api/v1/tasks', 'json-1', json => {
+        title => "Tab\tquote\" backslash\\ \x{e9}t\x{e9} \x{1F600}",
+        description => "line\nbreak \x01 control", completed => JSON::PP::true,
+        priority => 3, due_at => '2026-12-01T09:00:00.5+01:00' });
+    my $id = (data($odd) || {})->{id} // 'none';
+    my $plain = req(GET => "/api/v1/tasks/$id", token => $tok);
+    my ($a) = $odd->content =~ /^\{"data":(\{.*\}),"error":null,/;
+    my ($b) = $plain->content =~ /^\{"data":(\{.*\}),"error":null,/;
+    ok t_cmp($a // 'none', $b // 'missing', 'the stored task JSON is the module\'s, byte for byte');
+}
 
 # ----------------------------------------------------- 200: the toggle
 my $t = create_task($tok, title => 'toggle me');
