@@ -530,14 +530,24 @@ static int idem_run(request_rec *r, todo_req_t *q, idem_t *ik,
 
     (void)q;
     if (st == HTTP_CONFLICT) {
-        /* Another request with the key stored its answer after this
-         * statement's snapshot was taken: this one's write was rolled
-         * back with it.  Read what the other stored. */
+        /* The key's answer could not be stored, so this statement's
+         * write was rolled back with it: another request with the key
+         * stored its answer after this statement's snapshot was taken --
+         * read it -- or an expired answer of the key is still there --
+         * delete it and run the write again, once. */
         st = todo_dbd_run(r, TODO_STMT_IDEM_GET,
                           todo_sql_args_idem_get(r->pool, r->user, &ik->a), 1,
                           &rows);
         if (st == OK && rows.nrows == 0) {
-            return idem_busy(r);
+            st = todo_dbd_run(
+                r, TODO_STMT_IDEM_EXPIRE,
+                todo_sql_args_idem_expire(r->pool, r->user, &ik->a), 0, &rows);
+            if (st == OK) {
+                st = todo_dbd_run(r, which, args, 0, &rows);
+            }
+            if (st == HTTP_CONFLICT) {
+                return idem_busy(r);
+            }
         }
     }
     if (st != OK) {

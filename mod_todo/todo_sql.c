@@ -1,6 +1,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "todo_sql.h"
+#include "todo_text.h"
 
 /* The SQL is laid out by hand, as SQL: clang-format keeps out of it. */
 /* clang-format off */
@@ -79,10 +80,10 @@
     " FROM (SELECT 1) AS one LEFT JOIN u ON true"
 
 /* Tombstones of deleted tasks (sql/deploy/changes.sql) are pruned by the
- * user's own deletes: each removes at most 8 of the user's tombstones
- * older than TodoTombstoneRetention (skipping those another delete is
- * pruning), so pruning keeps pace with the deletes that make tombstones,
- * and costs one index probe when there is nothing to prune.  The newest
+ * user's own deletes: one in TODO_SQL_PRUNE_EVERY removes up to
+ * TODO_SQL_PRUNE_MAX of the user's tombstones older than
+ * TodoTombstoneRetention (skipping those another delete is pruning), more
+ * than the deletes add; the others do not even look (LIMIT 0: no scan).  The newest
  * pruned one is remembered per user (tombstone_horizons): a sync token
  * from before it may miss a deletion and is refused (410).  `cond` gates
  * it (an Idempotency-Key replay writes nothing).  Rows are picked by
@@ -91,7 +92,8 @@
 #define TOMBSTONE_PRUNE(cond)                                           \
     " tx AS (SELECT ARRAY(SELECT x.ctid FROM task_tombstones x"         \
     " WHERE x.user_id = p.uid AND x.deleted_at <= now() - p.tkeep"      \
-    " ORDER BY x.deleted_at LIMIT 8 FOR UPDATE SKIP LOCKED) AS tids"    \
+    " ORDER BY x.deleted_at LIMIT p.tprune FOR UPDATE SKIP LOCKED)"     \
+    " AS tids"                                                          \
     " FROM p WHERE " cond "),"                                          \
     " tp AS (DELETE FROM task_tombstones x"                             \
     " WHERE (SELECT cardinality(tids) FROM tx) > 0"                     \
@@ -105,7 +107,8 @@
 #define SQL_DELETE                                                      \
     "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
     " " OPT("bigint[]") " AS vers,"                                     \
-    " make_interval(secs => CAST(%s AS integer)) AS tkeep),"            \
+    " make_interval(secs => CAST(%s AS integer)) AS tkeep,"             \
+    " CAST(%s AS integer) AS tprune),"                                  \
     " cur AS (SELECT 1 FROM tasks t, p"                                 \
     " WHERE t.user_id = p.uid AND t.id = p.id),"                        \
     " d AS (DELETE FROM tasks t USING p"                                \
@@ -253,7 +256,8 @@
 #define IDEM_PARAMS                                                     \
     " CAST(%s AS text) AS key, decode(CAST(%s AS text), 'hex') AS fp,"  \
     " CAST(%s AS text) AS rid,"                                         \
-    " make_interval(secs => CAST(%s AS integer)) AS keep"
+    " make_interval(secs => CAST(%s AS integer)) AS keep,"              \
+    " CAST(%s AS integer) AS prune"
 
 /* Whether this request may run (docs/api.md §9), before it writes:
  * - lk: no other request with the key is running.  A transaction-scoped
@@ -276,16 +280,17 @@
 #define IDEM_GO "(SELECT go FROM go)"
 
 /* Store the answer of CTE a (status, etag, location, body) with the key,
- * in the same statement as the write.  Before that, delete the key's
- * own expired answer, and at most 8 of the user's other expired ones
- * (the user's keyed writes prune as they go: no job to schedule). */
+ * in the same statement as the write.  One keyed write in
+ * TODO_SQL_PRUNE_EVERY first deletes up to TODO_SQL_PRUNE_MAX of the
+ * user's expired answers (the user's keyed writes prune as they go: no
+ * job to schedule); the others do not look (LIMIT 0).  (An expired answer
+ * of this very key makes the INSERT fail, as a race would: the glue
+ * deletes it and runs the statement again, todo_sql_args_idem_expire.) */
 #define IDEM_STORE                                                      \
     " px AS (SELECT ARRAY(SELECT k.ctid FROM idempotency_keys k"        \
     " WHERE k.user_id = p.uid AND k.created_at <= now() - p.keep"       \
-    " ORDER BY k.created_at LIMIT 8 FOR UPDATE SKIP LOCKED)"            \
-    " || ARRAY(SELECT k.ctid FROM idempotency_keys k"                   \
-    " WHERE k.user_id = p.uid AND k.key = p.key"                        \
-    " AND k.created_at <= now() - p.keep) AS tids FROM p WHERE " IDEM_GO "),"\
+    " ORDER BY k.created_at LIMIT p.prune FOR UPDATE SKIP LOCKED)"      \
+    " AS tids FROM p WHERE " IDEM_GO "),"                               \
     " pr AS (DELETE FROM idempotency_keys k"                            \
     " WHERE (SELECT cardinality(tids) FROM px) > 0"                     \
     " AND k.ctid = ANY (CAST((SELECT tids FROM px) AS tid[]))"          \
@@ -375,6 +380,7 @@
     "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS uuid) AS id,"\
     " " OPT("bigint[]") " AS vers,"                                     \
     " make_interval(secs => CAST(%s AS integer)) AS tkeep,"             \
+    " CAST(%s AS integer) AS tprune,"                                   \
     " CAST(%s AS text) AS b404, CAST(%s AS text) AS b412,"              \
     " " OPT("text") " AS b403," IDEM_PARAMS "),"                        \
     IDEM_GATE                                                           \
@@ -417,6 +423,12 @@
     " k.body, k.request_id FROM idempotency_keys k"                     \
     " WHERE k.user_id = %s AND k.key = %s"                              \
     " AND k.created_at > now() - make_interval(secs => CAST(%s AS integer))"
+
+/* The expired answer of a key, which keeps a new request with that key
+ * from storing its own (see IDEM_STORE). */
+#define SQL_IDEM_EXPIRE                                                 \
+    "DELETE FROM idempotency_keys k WHERE k.user_id = %s AND k.key = %s"\
+    " AND k.created_at <= now() - make_interval(secs => CAST(%s AS integer))"
 
 /* ---------------------------------------------------- the changes feed */
 
@@ -482,13 +494,14 @@ static const todo_stmt_t stmts[TODO_STMT_COUNT] = {
     [TODO_STMT_GET]     = {"todo_get", SQL_GET, 2},
     [TODO_STMT_CREATE]  = {"todo_create", SQL_CREATE, 6},
     [TODO_STMT_UPDATE]  = {"todo_update", SQL_UPDATE, 11},
-    [TODO_STMT_DELETE]  = {"todo_delete", SQL_DELETE, 4},
+    [TODO_STMT_DELETE]  = {"todo_delete", SQL_DELETE, 5},
     [TODO_STMT_FOREIGN] = {"todo_foreign", SQL_FOREIGN, 2},
-    [TODO_STMT_CREATE_IDEM] = {"todo_create_idem", SQL_CREATE_IDEM, 13},
-    [TODO_STMT_UPDATE_IDEM] = {"todo_update_idem", SQL_UPDATE_IDEM, 20},
-    [TODO_STMT_DELETE_IDEM] = {"todo_delete_idem", SQL_DELETE_IDEM, 11},
-    [TODO_STMT_IDEM_STORE]  = {"todo_idem_store", SQL_IDEM_STORE, 7},
+    [TODO_STMT_CREATE_IDEM] = {"todo_create_idem", SQL_CREATE_IDEM, 14},
+    [TODO_STMT_UPDATE_IDEM] = {"todo_update_idem", SQL_UPDATE_IDEM, 21},
+    [TODO_STMT_DELETE_IDEM] = {"todo_delete_idem", SQL_DELETE_IDEM, 13},
+    [TODO_STMT_IDEM_STORE]  = {"todo_idem_store", SQL_IDEM_STORE, 8},
     [TODO_STMT_IDEM_GET]    = {"todo_idem_get", SQL_IDEM_GET, 4},
+    [TODO_STMT_IDEM_EXPIRE] = {"todo_idem_expire", SQL_IDEM_EXPIRE, 3},
     [TODO_STMT_CHANGES]     = {"todo_changes", SQL_CHANGES, 8},
     [TODO_STMT_TOKEN_KEY]   = {"todo_token_key", SQL_TOKEN_KEY, 0},
     LISTS_DESC(TODO_SORT_CREATED_DESC, "created_desc",
@@ -586,16 +599,26 @@ const char **todo_sql_args_update(apr_pool_t *p, const char *user,
     return a;
 }
 
+int todo_sql_prune_limit(const char *hex)
+{
+    int d = hex ? todo_text_hex_value((unsigned char)*hex) : -1;
+
+    /* One hex digit in 16/TODO_SQL_PRUNE_EVERY. */
+    return d >= 0 && d < 16 / TODO_SQL_PRUNE_EVERY ? TODO_SQL_PRUNE_MAX : 0;
+}
+
 const char **todo_sql_args_delete(apr_pool_t *p, const char *user,
                                   const char *id, const char *versions,
                                   int tomb_retention)
 {
-    const char **a = apr_pcalloc(p, 4 * sizeof(*a));
+    const char **a = apr_pcalloc(p, 5 * sizeof(*a));
 
     a[0] = user;
     a[1] = id;
     a[2] = opt(versions);
     a[3] = apr_itoa(p, tomb_retention);
+    /* The task id is random: it picks the deletes that prune. */
+    a[4] = apr_itoa(p, todo_sql_prune_limit(id));
     return a;
 }
 
@@ -654,13 +677,15 @@ const char **todo_sql_args_list(apr_pool_t *p, const char *user,
     return a;
 }
 
-/* The arguments every keyed statement ends with (IDEM_PARAMS). */
+/* The arguments every keyed statement ends with (IDEM_PARAMS); the
+ * fingerprint (a SHA-256) picks the writes that prune. */
 static void idem_tail(apr_pool_t *p, const char **a, const todo_idem_args_t *k)
 {
     a[0] = k->key;
     a[1] = k->fingerprint;
     a[2] = k->request_id;
     a[3] = apr_itoa(p, k->retention);
+    a[4] = apr_itoa(p, todo_sql_prune_limit(k->fingerprint));
 }
 
 const char **todo_sql_args_create_idem(apr_pool_t *p, const char *user,
@@ -668,7 +693,7 @@ const char **todo_sql_args_create_idem(apr_pool_t *p, const char *user,
                                        const char *loc,
                                        const todo_idem_args_t *k)
 {
-    const char **a = apr_pcalloc(p, 13 * sizeof(*a));
+    const char **a = apr_pcalloc(p, 14 * sizeof(*a));
 
     memcpy(a, todo_sql_args_create(p, user, in), 6 * sizeof(*a));
     a[6] = k->head;
@@ -683,7 +708,7 @@ const char **todo_sql_args_update_idem(apr_pool_t *p, const char *user,
                                        const todo_task_input_t *in, int toggle,
                                        const todo_idem_args_t *k)
 {
-    const char **a = apr_pcalloc(p, 20 * sizeof(*a));
+    const char **a = apr_pcalloc(p, 21 * sizeof(*a));
 
     memcpy(a, todo_sql_args_update(p, user, id, versions, in, toggle),
            11 * sizeof(*a));
@@ -701,14 +726,14 @@ const char **todo_sql_args_delete_idem(apr_pool_t *p, const char *user,
                                        int tomb_retention,
                                        const todo_idem_args_t *k)
 {
-    const char **a = apr_pcalloc(p, 11 * sizeof(*a));
+    const char **a = apr_pcalloc(p, 13 * sizeof(*a));
 
     memcpy(a, todo_sql_args_delete(p, user, id, versions, tomb_retention),
-           4 * sizeof(*a));
-    a[4] = k->b404;
-    a[5] = k->b412;
-    a[6] = opt(k->b403);
-    idem_tail(p, a + 7, k);
+           5 * sizeof(*a));
+    a[5] = k->b404;
+    a[6] = k->b412;
+    a[7] = opt(k->b403);
+    idem_tail(p, a + 8, k);
     return a;
 }
 
@@ -716,7 +741,7 @@ const char **todo_sql_args_idem_store(apr_pool_t *p, const char *user,
                                       int status, const char *body,
                                       const todo_idem_args_t *k)
 {
-    const char **a = apr_pcalloc(p, 7 * sizeof(*a));
+    const char **a = apr_pcalloc(p, 8 * sizeof(*a));
 
     a[0] = user;
     a[1] = apr_itoa(p, status);
@@ -734,6 +759,17 @@ const char **todo_sql_args_idem_get(apr_pool_t *p, const char *user,
     a[1] = user;
     a[2] = k->key;
     a[3] = apr_itoa(p, k->retention);
+    return a;
+}
+
+const char **todo_sql_args_idem_expire(apr_pool_t *p, const char *user,
+                                       const todo_idem_args_t *k)
+{
+    const char **a = apr_pcalloc(p, 3 * sizeof(*a));
+
+    a[0] = user;
+    a[1] = k->key;
+    a[2] = apr_itoa(p, k->retention);
     return a;
 }
 

@@ -29,6 +29,7 @@ typedef enum {
     TODO_STMT_DELETE_IDEM,
     TODO_STMT_IDEM_STORE,
     TODO_STMT_IDEM_GET,
+    TODO_STMT_IDEM_EXPIRE,
     /* A page of the changes feed (docs/api.md §10). */
     TODO_STMT_CHANGES,
     /* The key of cursors and sync tokens. */
@@ -151,6 +152,20 @@ const char **todo_sql_args_idem_store(apr_pool_t *p, const char *user,
                                       const todo_idem_args_t *k);
 const char **todo_sql_args_idem_get(apr_pool_t *p, const char *user,
                                     const todo_idem_args_t *k);
+/* Delete the key's answer if it has expired. */
+const char **todo_sql_args_idem_expire(apr_pool_t *p, const char *user,
+                                       const todo_idem_args_t *k);
+
+/* Pruning in the write path (docs/operations.md, "Retention and
+ * pruning"): one write in TODO_SQL_PRUNE_EVERY deletes up to
+ * TODO_SQL_PRUNE_MAX expired rows of the user -- 4 a write on average,
+ * more than the one a write adds -- and the others spend nothing on it.
+ * Which ones: the first hex digit of something random the request
+ * carries (a fingerprint, a task id), so a retry prunes as the first try
+ * did.  Returns the LIMIT for that request: TODO_SQL_PRUNE_MAX or 0. */
+#define TODO_SQL_PRUNE_EVERY 8
+#define TODO_SQL_PRUNE_MAX 32
+int todo_sql_prune_limit(const char *hex);
 /* since, upto: pg_snapshot texts (NULL: a full sync; the statement's own
  * snapshot); after (pos_xid, pos_id); limit + 1 rows at most. */
 const char **todo_sql_args_changes(apr_pool_t *p, const char *user,

@@ -17,7 +17,7 @@ use TodoTest qw(:DEFAULT db_connect error_fields graceful_restart log_text
                 pg_quote pg_sql);
 
 plan tests => 6 + 8 + 10 + 4     # routes, full sync, delta, out of order
-    + 7 + 4 + 5 + 4 + 3;         # bad tokens, restart, 410, pruning, the rest
+    + 7 + 4 + 5 + 5 + 3;         # bad tokens, restart, 410, pruning, the rest
 
 my $user = new_user('changes');
 my $tok = token($user);
@@ -51,6 +51,17 @@ sub sync {
     return (\@changes, $since, $pages);
 }
 sub ids { join ',', sort map { $_->{id} } @{ $_[0] } }
+
+# A new task of the user whose id does (or does not) make its delete
+# prune: one delete in 8 prunes, those whose id begins with 0 or 1.
+sub task_pruning {
+    my ($t, $prunes) = @_;
+    for my $n (1 .. 500) {
+        my $task = create_task($t, title => "pruner $n");
+        return $task if ($task->{id} =~ /^[01]/ ? 1 : 0) == $prunes;
+    }
+    die 'no such task';
+}
 
 # ------------------------------------------------------------- routes
 ok t_cmp(req(GET => '/api/v1/changes')->code, 401, 'a token is needed');
@@ -182,7 +193,8 @@ ok bad_since_ok(page(cursor => 'x'), 'an unknown parameter');
     req(DELETE => "/api/v1/tasks/$made[5]{id}", token => $tok);
     pg_sql("UPDATE task_tombstones SET deleted_at = now() - interval '31 days'"
            . " WHERE user_id = $u AND id = '$made[5]{id}'");
-    req(DELETE => "/api/v1/tasks/$made[6]{id}", token => $tok);   # prunes it
+    my $pruner = task_pruning($tok, 1);
+    req(DELETE => "/api/v1/tasks/$pruner->{id}", token => $tok);   # prunes it
     ok t_cmp(pg_sql("SELECT count(*) FROM task_tombstones WHERE user_id = $u"
                     . " AND id = '$made[5]{id}'"), 0, 'pruned by the next delete');
     ok error_ok(page(since => $keep), 410, 'GONE');
@@ -193,19 +205,23 @@ ok bad_since_ok(page(cursor => 'x'), 'an unknown parameter');
     my $p = new_user('prune');
     my $ptok = token($p);
     my $pq = pg_quote($p);
-    my @t = map { create_task($ptok, title => "p$_") } 1 .. 12;
-    req(DELETE => "/api/v1/tasks/$_->{id}", token => $ptok) for @t[0 .. 10];
+    my @t = map { create_task($ptok, title => "p$_") } 1 .. 11;
+    req(DELETE => "/api/v1/tasks/$_->{id}", token => $ptok) for @t;
     pg_sql("UPDATE task_tombstones SET deleted_at = now() - interval '31 days'"
            . " WHERE user_id = $pq");
-    req(DELETE => "/api/v1/tasks/$t[11]{id}", token => $ptok);
+    my ($no, $yes) = (task_pruning($ptok, 0), task_pruning($ptok, 1));
+    req(DELETE => "/api/v1/tasks/$no->{id}", token => $ptok);
     ok t_cmp(pg_sql("SELECT count(*) FROM task_tombstones WHERE user_id = $pq"),
-             11 - 8 + 1, 'one delete prunes 8 expired tombstones');
+             12, 'most deletes do not prune');
+    req(DELETE => "/api/v1/tasks/$yes->{id}", token => $ptok);
+    ok t_cmp(pg_sql("SELECT count(*) FROM task_tombstones WHERE user_id = $pq"),
+             2, 'one in 8 prunes (up to 32) the expired tombstones');
     ok t_cmp(pg_sql("SELECT count(*) > 0 FROM tombstone_horizons WHERE user_id = $pq"),
              't', 'and remembers how far');
     ok t_cmp(pg_sql("SELECT count(*) FROM task_tombstones WHERE user_id = $u"), 4,
              "another user's are left alone");
-    ok t_cmp(scalar @{ (sync(undef, token => $ptok, limit => 100))[0] }, 0,
-             'a full sync has no tombstones');
+    ok t_cmp(scalar(grep { $_->{deleted} } @{ (sync(undef, token => $ptok, limit => 100))[0] }),
+             0, 'a full sync has no tombstones');
 }
 
 ok t_cmp(log_text('error_log'), qr/TODO0306: .*sync token refused/, 'refusals logged (TODO0306)');

@@ -1,10 +1,11 @@
 # Upgrading a populated database while the previous version serves
 # (docs/operations.md, "Upgrades and migrations"): a database at the
 # schema of the version before the changes feed (sqitch deploy --to
-# task_counts_fillfactor), 20,000 tasks, and four writers doing what that
-# version's module does -- create, update and delete tasks, one statement
-# each, as its role todo_app with the grants of that version -- while
-# "sqitch deploy" brings the schema up to date.  No write fails or waits
+# task_counts_fillfactor), 20,000 tasks, and four clients doing what that
+# version's module does -- create, update, delete and list tasks with its
+# own statements, prepared on the server before the migration starts, as
+# its role todo_app with the grants of that version -- while "sqitch
+# deploy" brings the schema up to date.  No write fails or waits
 # long, the deploy verifies, rows from before read as "before the feed"
 # (change_xid 0, without a table rewrite), deletes from then on leave
 # tombstones (no new grant needed for that), and the new module, started
@@ -67,6 +68,31 @@ SQL
 sql('VACUUM ANALYZE tasks');
 
 # ------------------------------------------------------------ writers
+# The statements of the module before this version, as it prepared them:
+# its create and update are this version's (todo_sql.c, printed by
+# t/tools/sql-text), its delete lacked the tombstones' pruning, and its
+# due-date list ordered by due_at itself.
+my $tool = env_of('TODO_BUILD') . '/t/tools/sql-text';
+sub stmt {
+    open my $fh, '-|', $tool, @_ or die "$tool: $!";
+    local $/;
+    my $t = <$fh>;
+    close $fh or die "sql-text @_ failed";
+    chomp $t;
+    return $t;
+}
+my %old = (
+    create => stmt('todo_create', map { "\$$_" } 1 .. 6),
+    update => stmt('todo_update', map { "\$$_" } 1 .. 11),
+    delete => 'WITH p AS (SELECT CAST($1 AS text) AS uid, CAST($2 AS uuid) AS id,'
+        . " CAST(NULLIF(CAST($3 AS text), '') AS bigint[]) AS vers),"
+        . ' cur AS (SELECT 1 FROM tasks t, p WHERE t.user_id = p.uid AND t.id = p.id),'
+        . ' d AS (DELETE FROM tasks t USING p WHERE t.user_id = p.uid AND t.id = p.id'
+        . ' AND (p.vers IS NULL OR t.version = ANY (p.vers)) RETURNING 1)'
+        . ' SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM d)',
+    list => 'SELECT t.id::text FROM tasks t WHERE t.user_id = CAST($1 AS text)'
+        . ' ORDER BY t.due_at ASC NULLS LAST, t.id LIMIT 20',
+);
 my %p = map { /^(\w+)=(.*)$/ } split ' ', env_of('TODO_DBD_PARAMS');
 sub writer {
     my ($n) = @_;
@@ -74,6 +100,10 @@ sub writer {
     my $h = DBI->connect("dbi:Pg:dbname=$db;host=$p{host};port=$p{port}", $p{user},
                          $p{password}, { RaiseError => 0, PrintError => 0, AutoCommit => 1 })
         or do { print "error connect\n"; return };
+    # Prepared once, on the server, as mod_dbd does: the statements live
+    # through the migration's changes to the table.
+    $h->do('SET plan_cache_mode = force_generic_plan');
+    my %sth = map { $_ => $h->prepare($old{$_}, { pg_server_prepare => 1 }) } keys %old;
     my $user = "mig-$n";
     my @ids = @{ $h->selectcol_arrayref(
         'SELECT id FROM tasks WHERE user_id = ? LIMIT 200', undef, $user) };
@@ -81,25 +111,29 @@ sub writer {
     until (-e $stop) {
         my $t0 = time;
         my ($op, $ok, $id);
-        if ($i % 3 == 0) {
+        if ($i % 4 == 0) {
             $op = 'create';
-            ($id) = $h->selectrow_array(
-                'INSERT INTO tasks (user_id, title) VALUES (?, ?) RETURNING id', undef,
-                $user, "new $i");
-            $ok = defined $id;
+            $ok = $sth{create}->execute($user, "new $i", 'd', 'f', $i % 4, '');
+            ($id) = $ok ? $sth{create}->fetchrow_array : ();
+            $sth{create}->finish;
+            $ok &&= defined $id;
         }
-        elsif ($i % 3 == 1 && @ids) {
+        elsif ($i % 4 == 1 && @ids) {
             $op = 'update';
             $id = $ids[$i % @ids];
-            $ok = defined $h->do('UPDATE tasks SET title = ?, version = version + 1,'
-                                 . ' updated_at = now() WHERE user_id = ? AND id = ?',
-                                 undef, "upd $i", $user, $id);
+            $ok = $sth{update}->execute($user, $id, '', "upd $i", 'f', '', 'f', '', '', 'f', '');
+            $sth{update}->finish;
+        }
+        elsif ($i % 4 == 2) {
+            $op = 'list';
+            $ok = $sth{list}->execute($user);
+            $sth{list}->finish;
         }
         else {
             $op = 'delete';
             $id = shift @ids;
-            $ok = !$id || defined $h->do('DELETE FROM tasks WHERE user_id = ? AND id = ?',
-                                         undef, $user, $id);
+            $ok = !$id || $sth{delete}->execute($user, $id, '');
+            $sth{delete}->finish if $id;
         }
         printf "%s %s %s %.6f %.6f %s\n", $ok ? 'ok' : 'error', $op, $id // '-', $t0, time,
             $ok ? '' : ($h->errstr // '') =~ s/\s+/ /gr;
@@ -146,7 +180,7 @@ my ($slowest) = sort { $b <=> $a } map { $_->[4] - $_->[3] } @ops;
 t_debug(sprintf '%d writes, %d of them during the deploy, the slowest %.3f s',
         scalar @ops, scalar @during, $slowest // 0);
 t_debug("errors: @{ $errors[0] }") if @errors;
-ok t_cmp(scalar @errors, 0, 'no write failed');
+ok t_cmp(scalar @errors, 0, 'no statement failed');
 ok @during > 0;                       # writes went on during the deploy
 ok $slowest < 5;                      # none waited long (no table rewrite)
 ($rc, $out) = db_sqitch($db, 'verify');

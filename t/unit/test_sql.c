@@ -203,6 +203,7 @@ static void assert_idem_tail(const char **a)
     assert_string_equal(a[1], "ab");
     assert_string_equal(a[2], "rid");
     assert_string_equal(a[3], "86400");
+    assert_string_equal(a[4], "0"); /* "a": no pruning this time */
 }
 
 static void test_args_idem(void **state)
@@ -240,19 +241,21 @@ static void test_args_idem(void **state)
     assert_string_equal(a[2], "");
     assert_string_equal(a[15], "B403");
 
-    a = todo_sql_args_delete_idem(todo_test_pool, "u", "id", NULL, 60, &k);
+    a = todo_sql_args_delete_idem(todo_test_pool, "u", "1d", NULL, 60, &k);
     assert_string_equal(a[0], "u");
-    assert_string_equal(a[1], "id");
+    assert_string_equal(a[1], "1d");
     assert_string_equal(a[2], "");
     assert_string_equal(a[3], "60");
-    assert_string_equal(a[4], "B404");
-    assert_string_equal(a[5], "B412");
-    assert_string_equal(a[6], "B403");
-    assert_idem_tail(a + 7);
+    assert_string_equal(a[4], "32"); /* "1...": this delete prunes */
+    assert_string_equal(a[5], "B404");
+    assert_string_equal(a[6], "B412");
+    assert_string_equal(a[7], "B403");
+    assert_idem_tail(a + 8);
 
-    a = todo_sql_args_delete(todo_test_pool, "u", "id", "{1,2}", 2592000);
+    a = todo_sql_args_delete(todo_test_pool, "u", "f0", "{1,2}", 2592000);
     assert_string_equal(a[2], "{1,2}");
     assert_string_equal(a[3], "2592000");
+    assert_string_equal(a[4], "0");
 
     a = todo_sql_args_idem_store(todo_test_pool, "u", 400, "BODY", &k);
     assert_string_equal(a[0], "u");
@@ -265,6 +268,38 @@ static void test_args_idem(void **state)
     assert_string_equal(a[1], "u");
     assert_string_equal(a[2], "key");
     assert_string_equal(a[3], "86400");
+
+    a = todo_sql_args_idem_expire(todo_test_pool, "u", &k);
+    assert_string_equal(a[0], "u");
+    assert_string_equal(a[1], "key");
+    assert_string_equal(a[2], "86400");
+}
+
+/* One write in 8 prunes, up to 32 rows: 4 a write on average. */
+static void test_prune_limit(void **state)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i, pruning = 0;
+
+    (void)state;
+    for (i = 0; i < 16; i++) {
+        char hex[2] = { digits[i], 0 };
+
+        pruning += todo_sql_prune_limit(hex) > 0;
+        assert_true(todo_sql_prune_limit(hex) == 0
+                    || todo_sql_prune_limit(hex) == TODO_SQL_PRUNE_MAX);
+    }
+    assert_int_equal(pruning, 16 / TODO_SQL_PRUNE_EVERY);
+    assert_true(TODO_SQL_PRUNE_MAX / TODO_SQL_PRUNE_EVERY > 1);
+    assert_int_equal(todo_sql_prune_limit("0"), TODO_SQL_PRUNE_MAX);
+    assert_int_equal(todo_sql_prune_limit("x"), 0);
+    assert_int_equal(todo_sql_prune_limit(""), 0);
+    assert_int_equal(todo_sql_prune_limit(NULL), 0);
+    /* The statements take the limit as an argument. */
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_DELETE)->sql,
+                           "LIMIT p.tprune FOR UPDATE SKIP LOCKED"));
+    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_IDEM_STORE)->sql,
+                           "LIMIT p.prune FOR UPDATE SKIP LOCKED"));
 }
 
 /* Each keyed statement gates its write and stores its answer in the same
@@ -285,7 +320,7 @@ static void test_idem_statements(void **state)
         assert_non_null(strstr(sql, "INSERT INTO idempotency_keys"));
         /* Expired answers are pruned, a bounded number at a time. */
         assert_non_null(strstr(sql, "DELETE FROM idempotency_keys"));
-        assert_non_null(strstr(sql, "LIMIT 8 FOR UPDATE SKIP LOCKED"));
+        assert_non_null(strstr(sql, "LIMIT p.prune FOR UPDATE SKIP LOCKED"));
     }
     assert_non_null(strstr(todo_sql_stmt(TODO_STMT_CREATE_IDEM)->sql,
                            "INSERT INTO tasks"));
@@ -369,6 +404,7 @@ static void test_timestamps(void **state)
         case TODO_STMT_DELETE_IDEM:
         case TODO_STMT_IDEM_STORE:
         case TODO_STMT_IDEM_GET:
+        case TODO_STMT_IDEM_EXPIRE:
         case TODO_STMT_TOKEN_KEY:
             assert_null(strstr(sql, "to_char"));
             continue; /* no task columns */
@@ -493,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_args_list_and_create),
         cmocka_unit_test(test_args_idem),
         cmocka_unit_test(test_idem_statements),
+        cmocka_unit_test(test_prune_limit),
         cmocka_unit_test(test_args_changes),
         cmocka_unit_test(test_native),
         cmocka_unit_test(test_timestamps),
