@@ -154,7 +154,8 @@ EXPLAIN (ANALYZE, TIMING OFF) EXECUTE s($(IFS=,; echo "${args[*]}"));
 SQL
 }
 as_user gcc -O2 -o "$TODO_HOME/sqltext" "$TODO_HOME/src/bench/sqltext.c" \
-  "$TODO_HOME/src/mod_todo/todo_sql.c" -I"$TODO_HOME/src/mod_todo" \
+  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
+  -I"$TODO_HOME/src/mod_todo" \
   $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
 
 say "deep pages"

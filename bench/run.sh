@@ -216,7 +216,8 @@ fi
 # The statements, with the module's exact text, written for pgbench.
 SQLTEXT=$TODO_HOME/sqltext
 as_user gcc -O2 -o "$SQLTEXT" "$TODO_HOME/src/bench/sqltext.c" \
-  "$TODO_HOME/src/mod_todo/todo_sql.c" -I"$TODO_HOME/src/mod_todo" \
+  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
+  -I"$TODO_HOME/src/mod_todo" \
   $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
 PGB=$DATA/pgbench
 mkdir -p "$PGB"
