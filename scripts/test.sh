@@ -10,15 +10,23 @@
 #                with the module and a private PostgreSQL cluster (schema
 #                round trip with sqitch, API, authentication, database
 #                restarts, Better Auth interop);
+#             3. the deployment test t/deploy/install_deb.sh: the Debian
+#                package built, lintian-clean, installed into the machine's
+#                own Apache as docs/install-debian.md says, serving, purged
+#                (as root; it leaves the machine as it found it);
 #   sanitize  the same unit and integration tests with the module and the
 #             tests built with AddressSanitizer (LeakSanitizer too in the
 #             unit tests) and UBSan, Apache started with libasan preloaded:
 #             a report fails the test that caused it (see t/logs/error_log).
-# Everything it starts is stopped again, also on failure.
+# Everything it starts is stopped again, also on failure, and the machine's
+# own Apache keeps the modules, sites and configurations it had enabled: a
+# pass fails if /etc/apache2/*-enabled differ afterwards (see
+# ensure_packages in scripts/lib.sh for what an installation may change).
 #
 # Environment: TODO_TEST_HOME (work area, default /var/tmp/mod_todo-test;
 # the sanitize pass appends "-sanitize"), TODO_TEST_FILES (run only these
-# t/*.t files), TODO_TEST_PASS (plain or sanitize: run only that pass).
+# t/*.t files and t/deploy/*.sh tests), TODO_TEST_PASS (plain or sanitize:
+# run only that pass).
 source "$(dirname "$0")/lib.sh"
 
 if [ -z "${TODO_TEST_PASS:-}" ]; then
@@ -39,6 +47,33 @@ case $TODO_TEST_PASS in
 esac
 export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
+
+# What the machine's own Apache enables before this pass (apache2 is
+# installed first, alone, on a machine without it: its defaults are what
+# the machine has from then on).
+ensure_packages apache2
+APACHE_ENABLED_BEFORE=$(apache_enabled_state)
+check_system_apache() {
+  local now
+  now=$(apache_enabled_state)
+  [ "$now" = "$APACHE_ENABLED_BEFORE" ] && return 0
+  diff <(echo "$APACHE_ENABLED_BEFORE") <(echo "$now") >&2 || true
+  printf 'error: %s\n' "the machine's own Apache does not enable the same modules, sites and configurations as before this run (/etc/apache2/*-enabled)" >&2
+  return 1
+}
+
+# The selected tests: t/deploy/*.sh run as root after the Apache::Test
+# suites (plain pass only); the rest go to t/TEST.
+AT_FILES=() DEPLOY_TESTS=()
+for f in ${TODO_TEST_FILES:-}; do
+  case $f in
+    t/deploy/*.sh) DEPLOY_TESTS+=("$f") ;;
+    *) AT_FILES+=("$f") ;;
+  esac
+done
+if [ -z "${TODO_TEST_FILES:-}" ]; then
+  mapfile -t DEPLOY_TESTS < <(cd "$TOP" && ls t/deploy/*.sh)
+fi
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
 # clang-format and clang-tidy for the style check.
@@ -93,6 +128,7 @@ cleanup() {
   fi
   pkill -u "$TODO_USER" -f "$SRC/t/interop" >/dev/null 2>&1
   pg_stop "$PG"
+  check_system_apache || rc=1
   exit $rc
 }
 trap cleanup EXIT INT TERM
@@ -145,10 +181,21 @@ TEST_ENV=(
   BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
 )
 
-say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
-# shellcheck disable=SC2086
-as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
-  -httpd '$HTTPD' -apxs /usr/bin/apxs \
-  -httpd_conf '$SRC/t/conf/base.conf' -port select \
-  ${TODO_TEST_FILES:-}"
+if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
+  say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
+  as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
+    -httpd '$HTTPD' -apxs /usr/bin/apxs \
+    -httpd_conf '$SRC/t/conf/base.conf' -port select \
+    ${AT_FILES[*]}"
+fi
+
+# Deployment tests: as root, on the machine's own Apache and PostgreSQL
+# tools; each leaves the machine as it found it.
+if [ "$TODO_TEST_PASS" = plain ]; then
+  for t in "${DEPLOY_TESTS[@]}"; do
+    say "deployment test $t"
+    as_root bash "$TOP/$t" "$TODO_HOME/deploy/$(basename "$t" .sh)"
+  done
+fi
+check_system_apache
 say "all tests passed"
