@@ -195,10 +195,12 @@ TEST_ENV=(
 
 if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
   say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
+  # Its own port (several checkouts may test at once; some suites restart
+  # the server), on 127.0.0.1 only (t/conf/httpd.conf.in).
   as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
     -httpd '$HTTPD' -apxs /usr/bin/apxs \
-    -httpd_conf '$SRC/t/conf/base.conf' -port select \
-    ${AT_FILES[*]}"
+    -httpd_conf '$SRC/t/conf/base.conf' -port $(low_port) \
+    -servername 127.0.0.1 ${AT_FILES[*]}"
 fi
 
 # Deployment tests: as root, on the machine's own Apache and PostgreSQL
