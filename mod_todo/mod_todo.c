@@ -225,6 +225,9 @@ static void todo_register_hooks(apr_pool_t *p)
     ap_hook_check_config(todo_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(todo_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(todo_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_dbd opens the pool's first connections (DBDMin). */
+    ap_hook_child_init(todo_dbd_child_init, NULL, before_dbd,
+                       APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(todo_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_header_parser(todo_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
