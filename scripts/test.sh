@@ -10,15 +10,21 @@
 #                with the module and a private PostgreSQL cluster (schema
 #                round trip with sqitch, API, authentication, database
 #                restarts, Better Auth interop);
-#   sanitize  the same unit and integration tests with the module and the
-#             tests built with AddressSanitizer (LeakSanitizer too in the
-#             unit tests) and UBSan, Apache started with libasan preloaded:
-#             a report fails the test that caused it (see t/logs/error_log).
+#             3. the system tests (t/system, run as root with prove), each
+#                with servers of its own: TLS to a TLS-only PostgreSQL
+#                with Apache started from a root shell; failover with a
+#                pg_auto_failover formation under load;
+#   sanitize  the same unit, integration and system tests with the module
+#             and the tests built with AddressSanitizer (LeakSanitizer too
+#             in the unit tests) and UBSan, Apache started with libasan
+#             preloaded: a report fails the test that caused it (see
+#             t/logs/error_log).
 # Everything it starts is stopped again, also on failure.
 #
 # Environment: TODO_TEST_HOME (work area, default /var/tmp/mod_todo-test;
 # the sanitize pass appends "-sanitize"), TODO_TEST_FILES (run only these
-# t/*.t files), TODO_TEST_PASS (plain or sanitize: run only that pass).
+# t/*.t files, t/system ones included), TODO_TEST_PASS (plain or sanitize:
+# run only that pass).
 source "$(dirname "$0")/lib.sh"
 
 if [ -z "${TODO_TEST_PASS:-}" ]; then
@@ -40,8 +46,12 @@ esac
 export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
 
-# clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz.
-ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev
+# clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
+# openssl for t/system/tls.t's certificates; pg_auto_failover, for the
+# PostgreSQL that is installed, for t/system/ha_failover.t.
+ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev openssl
+PG_MAJOR=$(basename "$(dirname "$(pg_bindir)")")
+ensure_packages "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli
 ensure_node
 ensure_user
 prepare_home
@@ -85,8 +95,25 @@ cleanup() {
     as_user sh -c "cd '$SRC' && ./t/TEST -stop" >/dev/null 2>&1
   fi
   pkill -u "$TODO_USER" -f "$SRC/t/interop" >/dev/null 2>&1
+  system_cleanup
   pg_stop "$PG"
   exit $rc
+}
+
+# The system tests stop their servers themselves, also when they fail; if
+# one was killed outright, what it left running is found by the pid files
+# in its work area (TODO_HOME/system), and the area removed.
+system_cleanup() {
+  local d=$TODO_HOME/system f pid
+  [ -d "$d" ] || return 0
+  while read -r f; do
+    pid=$(head -n 1 "$f" 2>/dev/null) && [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  done < <(find "$d" \( -name httpd.pid -o -name pg_autoctl.pid \) 2>/dev/null)
+  sleep 2
+  while read -r f; do
+    as_user "$(pg_bindir)/pg_ctl" -D "$(dirname "$f")" -m immediate stop >/dev/null 2>&1
+  done < <(find "$d" -name postmaster.pid 2>/dev/null)
+  rm -rf "$d"
 }
 trap cleanup EXIT INT TERM
 
@@ -137,10 +164,34 @@ TEST_ENV=(
   BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
 )
 
-say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
-# shellcheck disable=SC2086
-as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
-  -httpd '$HTTPD' -apxs /usr/bin/apxs \
-  -httpd_conf '$SRC/t/conf/base.conf' -port select \
-  ${TODO_TEST_FILES:-}"
+# TODO_TEST_FILES may name suites of both kinds: t/system/*.t run below,
+# the rest (and any t/TEST option) through Apache::Test.
+APACHE_ARGS=() SYSTEM_FILES=()
+for f in ${TODO_TEST_FILES:-}; do
+  case $f in
+    t/system/*) SYSTEM_FILES+=("$f") ;;
+    *) APACHE_ARGS+=("$f") ;;
+  esac
+done
+if [ -z "${TODO_TEST_FILES:-}" ]; then
+  mapfile -t SYSTEM_FILES < <(cd "$SRC" && ls t/system/*.t)
+fi
+
+if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#APACHE_ARGS[@]} -gt 0 ]; then
+  say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
+  as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
+    -httpd '$HTTPD' -apxs /usr/bin/apxs \
+    -httpd_conf '$SRC/t/conf/base.conf' -port select \
+    ${APACHE_ARGS[*]:-}"
+fi
+
+# Root: t/system/tls.t starts Apache from a root shell, as a sysadmin does
+# (the suites drop to TODO_USER for every server).  Their figures (the
+# failover's) land in TODO_HOME/system-ha-figures.txt.
+if [ ${#SYSTEM_FILES[@]} -gt 0 ]; then
+  is_root || die "the system tests (${SYSTEM_FILES[*]}) need root"
+  say "system tests (as root, servers of their own): ${SYSTEM_FILES[*]}"
+  (cd "$SRC" && env "${TEST_ENV[@]}" TODO_HOME="$TODO_HOME" \
+     prove -v "${SYSTEM_FILES[@]}")
+fi
 say "all tests passed"
