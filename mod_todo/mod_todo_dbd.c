@@ -306,7 +306,9 @@ static int reset(request_rec *r, ap_dbd_t *dbd, const char *code)
     conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     PQreset(conn);
     if (PQstatus(conn) != CONNECTION_OK) {
-        todo_rlog(r, APLOG_ERR, 0, 0207, "after SQLSTATE %s, no server "
+        /* The request's 503 is logged as an error anyway (TODO0203);
+         * this says what each host answered. */
+        todo_rlog(r, APLOG_INFO, 0, 0207, "after SQLSTATE %s, no server "
                   "accepting writes: %s", code, PQerrorMessage(conn));
         return -1;
     }
