@@ -37,7 +37,7 @@ use constant GRACE => 5;          # "within a few seconds" of the new primary
 # same key for every attempt of one logical write.  Off until then.
 use constant IDEMPOTENCY_KEYS => 0;
 
-plan tests => 19;
+plan tests => 20;
 
 my $W = work_dir('ha');
 my $user = user_name();
@@ -397,6 +397,9 @@ ok $fa->{created} > 0 && $fb->{created} > 0, 'writes went on in both';
 
 chomp(my $pid_now = read_file("$web/httpd.pid"));
 is $pid_now, $httpd_pid, 'the same Apache throughout (no restart)';
+# The sanitize pass's build reports memory errors in the error log.
+unlike read_file("$web/logs/error.log"), qr/ERROR: AddressSanitizer|runtime error:/,
+       'no sanitizer report';
 
 # Outcomes the clients did not learn (503 for a write that committed):
 # what Idempotency-Key is for.

@@ -23,7 +23,7 @@ use Time::HiRes qw(time sleep);
 use TodoSystem;
 
 $> == 0 or BAIL_OUT('t/system/tls.t starts Apache from a root shell: run it as root');
-plan tests => 15;
+plan tests => 16;
 
 my $W = work_dir('tls');
 my $user = user_name();
@@ -132,6 +132,7 @@ is $pid_now, $pid, 'without restarting Apache';
 # -------------------------------------------------------------- wrong CA
 httpd_stop($web);
 (my $wrong = $params) =~ s/sslrootcert=\S+/sslrootcert=$W\/wrong-ca.crt/;
+my $log_verified = read_file("$web/logs/error.log");
 unlink "$web/logs/error.log";
 httpd_conf($web, $http, $wrong, user => $user);
 httpd_start($web, $http, as_root => 1, env => \%root_shell);
@@ -141,3 +142,6 @@ like $r->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After';
 is eval { $r->{json}{error}{code} } // '', 'SERVICE_UNAVAILABLE', 'in the error envelope';
 like read_file("$web/logs/error.log"), qr/certificate verify failed/,
      'the log says the certificate could not be verified';
+# The sanitize pass's build reports memory errors in the error log.
+unlike $log_verified . read_file("$web/logs/error.log"),
+       qr/ERROR: AddressSanitizer|runtime error:/, 'no sanitizer report';
