@@ -105,6 +105,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     /* Each child draws its own random request-id prefix. */
     ap_hook_child_init(todo_req_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* libpq in a child must not look for client certificates in a HOME
+     * the child cannot enter (root's, inherited from "apachectl start"):
+     * fixed before mod_dbd opens the pool's first connections (DBDMin). */
+    ap_hook_child_init(todo_dbd_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     /* The request's state is made as soon as httpd has walked the
      * locations, before it decodes the URI: its own refusals from then
      * on (an encoded slash or NUL is a 404) come out as our JSON, with a

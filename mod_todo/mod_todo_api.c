@@ -6,6 +6,7 @@
 
 #include "mod_todo_api.h"
 #include "todo_buf.h"
+#include "todo_docs.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
@@ -646,6 +647,37 @@ static int openapi(request_rec *r, todo_req_t *q)
     return send_json(r, HTTP_OK, &b);
 }
 
+/* The docs page (Swagger UI for the document, with its Content-Security-
+ * Policy) or the script that starts it; the text comes from todo_docs. */
+static int docs(request_rec *r, todo_req_t *q)
+{
+    const todo_site_t *site = q->site;
+    const char *body;
+
+    if (q->route.op == TODO_OP_DOCS_INIT) {
+        ap_set_content_type(r, "text/javascript; charset=utf-8");
+        body = todo_docs_init_js;
+    }
+    else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       todo_docs_csp(r->pool, site->docs_assets));
+        body = todo_docs_html(
+            r->pool,
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_OPENAPI),
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_DOCS_INIT),
+            site->docs_assets);
+    }
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    r->status = HTTP_OK;
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) {
+        ap_rputs(body, r);
+    }
+    return OK;
+}
+
 /* OPTIONS: a CORS preflight from an allowed origin gets the full set of
  * Access-Control-* headers; anything else just learns the methods. */
 static int options(request_rec *r, todo_req_t *q)
@@ -691,6 +723,9 @@ int todo_api_handler(request_rec *r)
         return health(r);
     case TODO_OP_OPENAPI:
         return openapi(r, q);
+    case TODO_OP_DOCS:
+    case TODO_OP_DOCS_INIT:
+        return docs(r, q);
     default:
         return tasks(r, q);
     }

@@ -8,6 +8,7 @@
 #include <http_core.h>
 
 #include "mod_todo_config.h"
+#include "todo_docs.h"
 #include "todo_fetch.h"
 
 #define MAX_KEY_FILE (64 * 1024)
@@ -31,6 +32,10 @@ static const todo_dir_cfg defaults = {
     .max_body = 16384,                    /* TodoMaxBodySize, bytes */
     .page_default = 50,                   /* TodoPageSize default ... */
     .page_max = 100,                      /* ... and maximum */
+    .docs = 1,                            /* TodoDocs on */
+    /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
+     * swagger-ui-dist 5 */
+    .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
 };
 
 void *todo_config_create_dir(apr_pool_t *p, char *dir)
@@ -44,6 +49,7 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->max_body = TODO_UNSET;
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
+    c->docs = TODO_UNSET;
     return c;
 }
 
@@ -80,6 +86,8 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_body);
     MERGE_INT(page_default);
     MERGE_INT(page_max);
+    MERGE_INT(docs);
+    MERGE_PTR(docs_assets);
     MERGE_PTR(site);
     MERGE_PTR(vsites);
     return n;
@@ -437,6 +445,16 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
     return NULL;
 }
 
+static const char *set_docs_assets(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const char *err = todo_docs_check_assets(cmd->temp_pool, arg);
+
+    if (err) {
+        return dir_err(cmd, "%s", err);
+    }
+    return ap_set_string_slot(cmd, dv, arg);
+}
+
 #define DIRCONF (RSRC_CONF | ACCESS_CONF)
 #define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
 
@@ -473,6 +491,12 @@ const command_rec todo_config_cmds[] = {
                   "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
                   "default and maximum list page size"),
+    AP_INIT_FLAG("TodoDocs", ap_set_flag_slot, SLOT(docs), DIRCONF,
+                 "serve the API documentation (Swagger UI) at P/docs"),
+    AP_INIT_TAKE1("TodoDocsAssets", set_docs_assets, SLOT(docs_assets),
+                  DIRCONF,
+                  "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
+                  "swagger-ui.css"),
     { NULL }
 };
 
@@ -683,6 +707,8 @@ static const char *make_site(apr_pool_t *pconf, const found_site *site,
     t->max_body = r->max_body;
     t->page_default = r->page_default;
     t->page_max = r->page_max;
+    t->docs = r->docs;
+    t->docs_assets = r->docs_assets;
     *out = t;
     return NULL;
 }

@@ -31,6 +31,9 @@ typedef struct todo_dir_cfg {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    /* The docs page (P/docs). */
+    int docs;                /* TodoDocs: 1 on, 0 off */
+    const char *docs_assets; /* TodoDocsAssets: Swagger UI's URL prefix */
     /* Set at startup on the sections with "SetHandler todo". */
     const todo_site_t *site; /* NULL: not a todo location */
     /* A main-server <Location> is served by every virtual host too, with

@@ -9,7 +9,11 @@
 #include "mod_todo_req.h"
 #include "mod_todo_config.h"
 
-#define CORS_EXPOSE_HEADERS "ETag, Location, X-Request-Id, Retry-After"
+/* docs/api.md §7: what a browser script may read of a response. */
+#define CORS_EXPOSE_HEADERS                                               \
+    "ETag, Location, Link, X-Request-Id, Retry-After, WWW-Authenticate, " \
+    "Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, "         \
+    "RateLimit-Reset"
 
 /* Request ids: a random per-process part and a counter, so they are unique
  * across children and cost no system call per request. */
@@ -138,6 +142,9 @@ static void route(request_rec *r, todo_req_t *q)
 {
     todo_route_resolve(r->pool, todo_route_rel(q->site->prefix, r->uri),
                        r->method, &q->route);
+    if (!q->site->docs) {
+        todo_route_drop_docs(&q->route);
+    }
 }
 
 int todo_req_pre_translate(request_rec *r)

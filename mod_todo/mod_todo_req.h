@@ -43,6 +43,8 @@ typedef struct {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    int docs;                /* serve P/docs */
+    const char *docs_assets; /* where it loads Swagger UI from */
 } todo_site_t;
 
 /* What the hooks of one request share (r->request_config), set up by the

@@ -407,6 +407,18 @@ better_auth_start() {
   die "Better Auth did not start on 127.0.0.1:$port"
 }
 
+# browser_deps: the npm packages of the browser tests (t/browser:
+# playwright-core to drive Debian's chromium, swagger-ui-dist for the docs
+# page, better-auth and pg for the frontend app), exact versions of
+# t/browser/package-lock.json, the cache in TODO_HOME.  No install scripts:
+# nothing is downloaded besides the packages (no browser).
+browser_deps() {
+  local src=$TODO_HOME/src/t/browser
+  as_user sh -c "cd '$src' && npm ci --no-audit --no-fund --ignore-scripts \
+      --prefer-offline --cache '$TODO_HOME/npm-cache' >'$TODO_HOME/browser-npm.log' 2>&1" \
+    || { cat "$TODO_HOME/browser-npm.log" >&2; die "npm ci failed in $src"; }
+}
+
 # mpm_check MPM: refuse anything but the MPMs Debian's apache2 ships.
 mpm_check() {
   case $1 in
