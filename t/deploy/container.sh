@@ -206,7 +206,7 @@ rm -rf "$WORK/context"
 
 inspect() { podman_ image inspect --format "$1" "$IMAGE"; }
 SIZE=$(inspect '{{.Size}}')
-say "image built in $BUILD_SECONDS s: $((SIZE / 1000000)) MB ($SIZE bytes; layers below)"
+say "image built in $BUILD_SECONDS s: $(((SIZE + 500000) / 1000000)) MB ($SIZE bytes; layers below)"
 podman_ history --format '{{.Size}}  {{.CreatedBy}}' "$IMAGE" | cut -c1-110 | sed 's/^/    /' >&2
 
 USER_=$(inspect '{{.Config.User}}')
@@ -469,4 +469,4 @@ SERVE_PID=
 [ "$rc" = 0 ] || die "the server exited with status $rc on $STOPSIG"
 grep -q 'shutting down gracefully' "$WORK/logs/serve.err" \
   || die "no graceful shutdown in the error log: $(tail -n 5 "$WORK/logs/serve.err")"
-say "image $((SIZE / 1000000)) MB, built in $BUILD_SECONDS s"
+say "image $(((SIZE + 500000) / 1000000)) MB, built in $BUILD_SECONDS s"
