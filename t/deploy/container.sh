@@ -50,12 +50,10 @@ CACHE=$WORK/cache
 STORE=$WORK/storage
 IMAGE=localhost/mod_todo-test:latest
 # podman keeps a blob cache in /var/lib/containers/cache whatever its
-# --root: what this test makes there is removed again.
+# --root: what this test makes there is removed again (LEFT_ALONE: what
+# was there before, noted below).
 BLOB_CACHE=/var/lib/containers/cache/blob-info-cache-v1.boltdb
 LEFT_ALONE=()
-for p in /var/lib/containers /var/lib/containers/cache "$BLOB_CACHE"; do
-  [ -e "$p" ] && LEFT_ALONE+=("$p")
-done
 # podman and buildah on a storage of their own: nothing of the machine's
 # (or another checkout's) images is seen or touched.
 # (The runroot is made below, in /run: podman wants a path of at most 50
@@ -66,10 +64,14 @@ podman_() { TMPDIR=$WORK/tmp podman "${STORE_OPTS[@]}" --tmpdir "$STORE/libpod" 
 buildah_() { TMPDIR=$WORK/tmp buildah "${STORE_OPTS[@]}" "$@"; }
 
 SERVE_PID=
+# The script's own stdout and stderr, for cleanup: interrupted during a
+# step whose output goes to a log, the trap runs with that redirection.
+exec 7>&1 8>&2
 cleanup() {
   local rc=$? m
   set +e
   trap - EXIT INT TERM
+  exec 1>&7 2>&8
   if [ -n "$SERVE_PID" ] && kill -0 "$SERVE_PID" 2>/dev/null; then
     for p in $(descendants "$SERVE_PID"); do kill -KILL "$p" 2>/dev/null; done
     kill -KILL "$SERVE_PID" 2>/dev/null
@@ -100,7 +102,7 @@ cleanup() {
   exit $rc
 }
 
-# descendants PID: the processes below PID, deepest last.
+# descendants PID: the processes below PID, each before its own.
 descendants() {
   local c
   for c in $(pgrep -P "$1"); do
@@ -113,6 +115,9 @@ descendants() {
 # name, but debootstrap and the builds would share the two CPUs badly).
 exec 9>/run/lock/mod_todo-container-test.lock
 flock -w 3600 9 || die "another container test holds /run/lock/mod_todo-container-test.lock"
+for p in /var/lib/containers /var/lib/containers/cache "$BLOB_CACHE"; do
+  if [ -e "$p" ]; then LEFT_ALONE+=("$p"); fi
+done
 
 # WORK afresh, but its cache (and first whatever an interrupted run left
 # mounted there).
