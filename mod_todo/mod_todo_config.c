@@ -31,6 +31,9 @@ static const todo_dir_cfg defaults = {
     .max_body = 16384,                    /* TodoMaxBodySize, bytes */
     .page_default = 50,                   /* TodoPageSize default ... */
     .page_max = 100,                      /* ... and maximum */
+    .rate_requests = 0,                   /* TodoRateLimit: off */
+    .rate_seconds = 0,
+    .rate_burst = 0,
 };
 
 void *todo_config_create_dir(apr_pool_t *p, char *dir)
@@ -44,6 +47,7 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->max_body = TODO_UNSET;
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
+    c->rate_requests = TODO_UNSET;
     return c;
 }
 
@@ -80,6 +84,13 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_body);
     MERGE_INT(page_default);
     MERGE_INT(page_max);
+    /* TodoRateLimit's three numbers go together. */
+    n->rate_requests = add->rate_requests != TODO_UNSET ? add->rate_requests
+                                                        : base->rate_requests;
+    n->rate_seconds = add->rate_requests != TODO_UNSET ? add->rate_seconds
+                                                       : base->rate_seconds;
+    n->rate_burst = add->rate_requests != TODO_UNSET ? add->rate_burst
+                                                     : base->rate_burst;
     MERGE_PTR(site);
     MERGE_PTR(vsites);
     return n;
@@ -437,6 +448,36 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
     return NULL;
 }
 
+/* TodoRateLimit requests seconds [burst], or off. */
+static const char *set_ratelimit(cmd_parms *cmd, void *dv, const char *req,
+                                 const char *secs, const char *burst)
+{
+    todo_dir_cfg *c = dv;
+    todo_ratelimit_conf_t rl;
+    long r, sec, b = 0;
+    const char *err;
+
+    if (!strcasecmp(req, "off") && !secs) {
+        c->rate_requests = 0;
+        c->rate_seconds = 0;
+        c->rate_burst = 0;
+        return NULL;
+    }
+    if (!secs || parse_int(req, 1, TODO_RATELIMIT_MAX_REQUESTS, &r)
+        || parse_int(secs, 1, TODO_RATELIMIT_MAX_SECONDS, &sec)
+        || (burst && parse_int(burst, 1, TODO_RATELIMIT_MAX_BURST, &b))) {
+        return dir_err(cmd, "needs requests (1-1000000), seconds (1-86400) "
+                            "and optionally a burst (1-100000), or off");
+    }
+    if ((err = todo_ratelimit_conf(&rl, r, sec, b)) != NULL) {
+        return dir_err(cmd, "%s", err);
+    }
+    c->rate_requests = (int)r;
+    c->rate_seconds = (int)sec;
+    c->rate_burst = (int)b;
+    return NULL;
+}
+
 #define DIRCONF (RSRC_CONF | ACCESS_CONF)
 #define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
 
@@ -473,6 +514,9 @@ const command_rec todo_config_cmds[] = {
                   "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
                   "default and maximum list page size"),
+    AP_INIT_TAKE123("TodoRateLimit", set_ratelimit, NULL, DIRCONF,
+                    "requests per seconds for each user, and optionally "
+                    "the burst; or off"),
     { NULL }
 };
 
@@ -683,6 +727,10 @@ static const char *make_site(apr_pool_t *pconf, const found_site *site,
     t->max_body = r->max_body;
     t->page_default = r->page_default;
     t->page_max = r->page_max;
+    if (r->rate_requests > 0) {
+        todo_ratelimit_conf(&t->ratelimit, r->rate_requests, r->rate_seconds,
+                            r->rate_burst);
+    }
     *out = t;
     return NULL;
 }

@@ -31,6 +31,9 @@ typedef struct todo_dir_cfg {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    int rate_requests; /* TodoRateLimit; 0: off, TODO_UNSET: unset */
+    int rate_seconds;
+    int rate_burst; /* 0: as many as requests */
     /* Set at startup on the sections with "SetHandler todo". */
     const todo_site_t *site; /* NULL: not a todo location */
     /* A main-server <Location> is served by every virtual host too, with

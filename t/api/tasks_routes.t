@@ -18,7 +18,8 @@ my @shapes = ('/api/v1/tasks', '/api/tasks', "/api/$me/tasks",
 my @foreign_shapes = ("/api/$other/tasks", "/api/v1/$other/tasks");
 
 my $ORIGIN = 'http://localhost:3000';
-my @EXPOSED = qw(ETag Location X-Request-Id Retry-After);
+my @EXPOSED = qw(ETag Location X-Request-Id Retry-After RateLimit-Limit
+                 RateLimit-Remaining RateLimit-Reset);
 my @ALLOWED_HEADERS = qw(Authorization Content-Type If-Match If-None-Match
                          Idempotency-Key);
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
