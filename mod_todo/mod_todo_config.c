@@ -89,8 +89,8 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
                                                         : base->rate_requests;
     n->rate_seconds = add->rate_requests != TODO_UNSET ? add->rate_seconds
                                                        : base->rate_seconds;
-    n->rate_burst = add->rate_requests != TODO_UNSET ? add->rate_burst
-                                                     : base->rate_burst;
+    n->rate_burst =
+        add->rate_requests != TODO_UNSET ? add->rate_burst : base->rate_burst;
     MERGE_PTR(site);
     MERGE_PTR(vsites);
     return n;

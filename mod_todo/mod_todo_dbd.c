@@ -95,7 +95,8 @@ static const dbd_cfg_t *dbd_cfg_of(server_rec *s)
     return *rec;
 }
 
-const char *todo_dbd_gates(apr_pool_t *pconf, const apr_array_header_t *servers)
+const char *todo_dbd_gates(apr_pool_t *pconf,
+                           const apr_array_header_t *servers)
 {
     apr_hash_t *by_params = apr_hash_make(pconf);
     int i;
@@ -104,9 +105,8 @@ const char *todo_dbd_gates(apr_pool_t *pconf, const apr_array_header_t *servers)
     for (i = 0; i < servers->nelts; i++) {
         server_rec *sp = APR_ARRAY_IDX(servers, i, server_rec *);
         const dbd_cfg_t *cfg = dbd_cfg_of(sp);
-        const char *key = cfg ? apr_pstrcat(pconf, cfg->name, "\n",
-                                            cfg->params, NULL)
-                              : "";
+        const char *key =
+            cfg ? apr_pstrcat(pconf, cfg->name, "\n", cfg->params, NULL) : "";
         db_t *db = apr_hash_get(by_params, key, APR_HASH_KEY_STRING);
 
         /* Servers that share a database share its gate. */
@@ -121,8 +121,7 @@ const char *todo_dbd_gates(apr_pool_t *pconf, const apr_array_header_t *servers)
             }
             apr_hash_set(by_params, key, APR_HASH_KEY_STRING, db);
         }
-        apr_hash_set(dbs, apr_pmemdup(pconf, &sp, sizeof(sp)), sizeof(sp),
-                     db);
+        apr_hash_set(dbs, apr_pmemdup(pconf, &sp, sizeof(sp)), sizeof(sp), db);
     }
     return NULL;
 }
@@ -191,12 +190,11 @@ static void gate_reached(request_rec *r)
     }
     if (todo_dbgate_reached(db->gate, apr_time_now(), 1, &down, &refused)) {
         todo_metrics_db_down(0);
-        todo_rlog(r, APLOG_NOTICE, 0, 0211,
-                  "database reachable again after %" APR_TIME_T_FMT
-                  ".%01d s; %" APR_UINT64_T_FMT
-                  " request(s) were refused meanwhile",
-                  apr_time_sec(down),
-                  (int)(apr_time_usec(down) / 100000), refused);
+        todo_rlog(
+            r, APLOG_NOTICE, 0, 0211,
+            "database reachable again after %" APR_TIME_T_FMT
+            ".%01d s; %" APR_UINT64_T_FMT " request(s) were refused meanwhile",
+            apr_time_sec(down), (int)(apr_time_usec(down) / 100000), refused);
     }
     probe_done(r);
 }
@@ -502,8 +500,8 @@ static int unavailable(request_rec *r, const char *why)
     /* During an outage the line that says the database is lost stands
      * for every request it refuses. */
     todo_metrics_db_unavailable();
-    todo_rlog(r, db && todo_dbgate_shut(db->gate) ? APLOG_DEBUG : APLOG_ERR,
-              0, 0203, "database unavailable: %s", why);
+    todo_rlog(r, db && todo_dbgate_shut(db->gate) ? APLOG_DEBUG : APLOG_ERR, 0,
+              0203, "database unavailable: %s", why);
     apr_table_setn(r->err_headers_out, "Retry-After", "1");
     return HTTP_SERVICE_UNAVAILABLE;
 }

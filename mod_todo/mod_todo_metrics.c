@@ -42,8 +42,9 @@ static todo_metrics_t *shared_block(server_rec *s, const char **err)
     if (!kept) {
         kept = ap_retained_data_create(RETAINED_KEY, sizeof(*kept));
     }
-    if (kept->shm && (m = todo_metrics_attach(apr_shm_baseaddr_get(kept->shm),
-                                             apr_shm_size_get(kept->shm)))) {
+    if (kept->shm
+        && (m = todo_metrics_attach(apr_shm_baseaddr_get(kept->shm),
+                                    apr_shm_size_get(kept->shm)))) {
         return m; /* a graceful restart: counting goes on */
     }
     /* The first start, or another layout (an upgraded module): a new

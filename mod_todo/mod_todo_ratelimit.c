@@ -81,8 +81,8 @@ int todo_ratelimit_check(request_rec *r)
         return DECLINED;
     }
     todo_ratelimit_take(table, &q->site->ratelimit, q->site->prefix, r->user,
-                        apr_time_now(), my_pid ? my_pid : (apr_uint32_t)getpid(),
-                        &res);
+                        apr_time_now(),
+                        my_pid ? my_pid : (apr_uint32_t)getpid(), &res);
     /* In err_headers_out: on every answer, errors included. */
     set_header(r, "RateLimit-Limit", res.limit);
     set_header(r, "RateLimit-Remaining", res.remaining);

@@ -10,7 +10,7 @@
 #include "mod_todo_req.h"
 #include "mod_todo_config.h"
 
-#define CORS_EXPOSE_HEADERS                                   \
+#define CORS_EXPOSE_HEADERS                                        \
     "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, " \
     "RateLimit-Remaining, RateLimit-Reset"
 

@@ -13,11 +13,11 @@ struct todo_dbgate {
     apr_uint32_t shut; /* read without the mutex */
     apr_thread_mutex_t *mutex;
     apr_interval_time_t first, cap;
-    apr_time_t since;      /* when it shut */
-    apr_time_t next;       /* when the next probe may go */
-    apr_time_t probe_at;   /* when the probe in flight went; 0: none */
-    unsigned failures;     /* failed probes, for the delay */
-    apr_uint64_t refused;  /* since it shut */
+    apr_time_t since;     /* when it shut */
+    apr_time_t next;      /* when the next probe may go */
+    apr_time_t probe_at;  /* when the probe in flight went; 0: none */
+    unsigned failures;    /* failed probes, for the delay */
+    apr_uint64_t refused; /* since it shut */
 };
 
 todo_dbgate_t *todo_dbgate_make(apr_pool_t *p, apr_interval_time_t first,
@@ -97,8 +97,7 @@ int todo_dbgate_failed(todo_dbgate_t *g, apr_time_t now, int probe,
     else if (probe) {
         g->failures++;
         g->probe_at = 0;
-        g->next =
-            now + todo_dbgate_delay(g->first, g->cap, g->failures, rnd);
+        g->next = now + todo_dbgate_delay(g->first, g->cap, g->failures, rnd);
     }
     /* Else a request that was let in before the gate shut, failing now:
      * the outage is already known and timed. */

@@ -24,9 +24,9 @@ todo_dbgate_t *todo_dbgate_make(apr_pool_t *p, apr_interval_time_t first,
                                 apr_interval_time_t cap);
 
 typedef enum {
-    TODO_DBGATE_OPEN,   /* go on as usual */
-    TODO_DBGATE_PROBE,  /* shut, and this request is the one to try */
-    TODO_DBGATE_REFUSE  /* shut: answer 503 now, try nothing */
+    TODO_DBGATE_OPEN,  /* go on as usual */
+    TODO_DBGATE_PROBE, /* shut, and this request is the one to try */
+    TODO_DBGATE_REFUSE /* shut: answer 503 now, try nothing */
 } todo_dbgate_e;
 
 /* A request that wants the database, at now.  On REFUSE, *retry_after is

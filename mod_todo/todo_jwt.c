@@ -175,7 +175,8 @@ static todo_jwt_status_e check_signature(const todo_keys_t *const *keysets,
 }
 
 /* Every reason todo_jwt_verify gives (and the verifier's own "token too
- * long"), by class; test_jwt checks that each reason it meets is here. */
+ * long"), by class; the fuzzer checks that every reason it meets is
+ * here. */
 static const struct {
     const char *reason;
     todo_auth_failure_e cls;
@@ -208,7 +209,8 @@ todo_auth_failure_e todo_jwt_reason_class(const char *reason)
 {
     apr_size_t i;
 
-    for (i = 0; reason && i < sizeof(reason_classes) / sizeof(reason_classes[0]);
+    for (i = 0;
+         reason && i < sizeof(reason_classes) / sizeof(reason_classes[0]);
          i++) {
         if (!strcmp(reason, reason_classes[i].reason)) {
             return reason_classes[i].cls;

@@ -47,13 +47,12 @@ struct todo_metrics {
 /* Upper bounds of the histogram's buckets, in microseconds, and as the
  * "le" label says them (seconds). */
 static const apr_interval_time_t bounds[TODO_METRICS_BUCKETS] = {
-    500,    1000,   2500,    5000,    10000,   25000,   50000,
+    500,    1000,   2500,   5000,    10000,   25000,   50000,
     100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000
 };
 static const char *const le[TODO_METRICS_BUCKETS + 1] = {
-    "0.0005", "0.001", "0.0025", "0.005", "0.01",
-    "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
-    "1",      "2.5",   "5",      "10",    "+Inf"
+    "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+    "0.25",   "0.5",   "1",      "2.5",   "5",    "10",    "+Inf"
 };
 
 static const char *const auth_reasons[TODO_AUTHF_COUNT] = {
@@ -309,8 +308,9 @@ static void sample_seconds(out_t *o, const char *name, const char *labels,
 {
     char num[32];
 
-    apr_snprintf(num, sizeof(num), "%" APR_UINT64_T_FMT ".%06" APR_UINT64_T_FMT,
-                 us / 1000000, us % 1000000);
+    apr_snprintf(num, sizeof(num),
+                 "%" APR_UINT64_T_FMT ".%06" APR_UINT64_T_FMT, us / 1000000,
+                 us % 1000000);
     sample_text(o, name, labels, num);
 }
 
@@ -451,8 +451,7 @@ void todo_metrics_write(todo_metrics_t *m, todo_metrics_format_e fmt,
     write_labelled(&o, b->pool, "todo_auth_failures_total",
                    "Requests refused for their token (401, or 503 when the "
                    "JWKS URL never answered), by reason class.",
-                   "reason", auth_reasons, m->auth_failures,
-                   TODO_AUTHF_COUNT);
+                   "reason", auth_reasons, m->auth_failures, TODO_AUTHF_COUNT);
     write_counter(&o, "todo_token_cache_hits_total",
                   "Tokens found in the verified-token cache.",
                   &m->token_cache[1]);

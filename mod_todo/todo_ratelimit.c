@@ -52,9 +52,9 @@ const char *todo_ratelimit_conf(todo_ratelimit_conf_t *c, long requests,
     c->seconds = (apr_uint32_t)seconds;
     c->burst = (apr_uint32_t)burst;
     /* Rounded up: never a token sooner than the limit says. */
-    c->interval_ns = ((apr_uint64_t)seconds * NS_PER_SEC + (apr_uint64_t)requests
-                      - 1)
-                     / (apr_uint64_t)requests;
+    c->interval_ns =
+        ((apr_uint64_t)seconds * NS_PER_SEC + (apr_uint64_t)requests - 1)
+        / (apr_uint64_t)requests;
     return NULL;
 }
 
@@ -134,8 +134,7 @@ todo_ratelimit_t *todo_ratelimit_attach(void *mem, apr_size_t size)
 
     if (!mem || size < sizeof(*t)
         || __atomic_load_n(&t->magic, __ATOMIC_ACQUIRE) != MAGIC
-        || t->size != size
-        || sizeof(*t) + t->nsets * sizeof(set_t) > size) {
+        || t->size != size || sizeof(*t) + t->nsets * sizeof(set_t) > size) {
         return NULL;
     }
     return t;
@@ -222,9 +221,8 @@ void todo_ratelimit_take(todo_ratelimit_t *t, const todo_ratelimit_conf_t *c,
 {
     apr_uint64_t key = key_of(t->seed, scope, user);
     set_t *s = &t->sets[key & (t->nsets - 1)];
-    apr_uint64_t now_ns = (apr_uint64_t)now > t->base
-                              ? ((apr_uint64_t)now - t->base) * 1000
-                              : 0;
+    apr_uint64_t now_ns =
+        (apr_uint64_t)now > t->base ? ((apr_uint64_t)now - t->base) * 1000 : 0;
     entry_t *e = NULL;
     int i, evicted = 0;
 

@@ -36,7 +36,7 @@ typedef struct todo_ratelimit todo_ratelimit_t;
 
 /* A location's limit, as TodoRateLimit says it. */
 typedef struct {
-    apr_uint32_t requests;    /* 0: off */
+    apr_uint32_t requests; /* 0: off */
     apr_uint32_t seconds;
     apr_uint32_t burst;       /* the bucket's size */
     apr_uint64_t interval_ns; /* time to gain one token (rounded up) */
