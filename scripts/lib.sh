@@ -51,7 +51,7 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -q \
     --no-install-recommends "${missing[@]}"
   # Debian starts the packaged servers; ours run privately, so stop those.
-  as_root systemctl stop apache2 postgresql >/dev/null 2>&1 || true
+  as_root systemctl stop apache2 postgresql prometheus >/dev/null 2>&1 || true
 }
 
 # Node.js for the Better Auth interop test: keep an existing node (e.g.

@@ -41,9 +41,10 @@ export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
-# clang-format and clang-tidy for the style check.
+# clang-format and clang-tidy for the style check; promtool (prometheus)
+# parses the metrics in t/ops/metrics.t.
 ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
-  clang-tidy
+  clang-tidy prometheus
 ensure_node
 ensure_user
 prepare_home
