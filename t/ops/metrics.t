@@ -24,7 +24,7 @@ plan tests => 15 * @MPMS;
 my $secret_file = env_of('TODO_SECRET_FILE');
 my $user = new_user('metrics');
 my $tok = token($user);
-my $expired = token($user, iat => time - 7200, exp => time - 3600);
+my $expired = token($user, iat => int(time) - 7200, exp => int(time) - 3600);
 
 sub mpm_conf {
     my ($mpm) = @_;
@@ -146,7 +146,7 @@ sub scrape {
 
 for my $mpm (@MPMS) {
     my $h = own_httpd(mpm => $mpm, conf => mpm_conf($mpm) . $LOCATIONS,
-                      modules => [qw(authz_host status)]);
+                      modules => [qw(authz_host status)], ready => "/metrics");
 
     my %want;
     for my $r (@SEQ) {
