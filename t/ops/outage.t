@@ -242,11 +242,11 @@ t_debug('connections PostgreSQL received after the restart: ' . scalar @conns);
 ok t_cmp(scalar(@conns) <= CHILDREN * (DBDMAX + 3), 1,
          'no connection storm after the restart (' . scalar(@conns) . ')');
 
-my $a = answers('stop');
+my $ans = answers('stop');
 my (@odd, @no_retry, @slow, @flapping);
-for my $c (sort { $a <=> $b } keys %$a) {
+for my $c (sort { $a <=> $b } keys %$ans) {
     my $first_ok;
-    for my $x (@{ $a->{$c} }) {
+    for my $x (@{ $ans->{$c} }) {
         my ($t, $m, $code, $ra) = @$x;
         push @odd, "$c: $m $code" unless $code =~ /^2\d\d$/ || $code == 503;
         push @no_retry, "$c: $m" if $code == 503 && $ra !~ /^\d+$/;
@@ -290,11 +290,11 @@ stop_clients(@clients);
 t_debug("error log around the kill:\n" . join('', @lines));
 ok t_cmp(scalar(@other) <= 2 * CHILDREN, 1,
          scalar(@other) . ' line(s) for the crash, at most two per child');
-$a = answers('kill');
+$ans = answers('kill');
 (@odd, @slow, @flapping) = ();
-for my $c (sort { $a <=> $b } keys %$a) {
+for my $c (sort { $a <=> $b } keys %$ans) {
     my $first_ok;
-    for my $x (@{ $a->{$c} }) {
+    for my $x (@{ $ans->{$c} }) {
         my ($t, $m, $code) = @$x;
         push @odd, "$c: $m $code" unless $code =~ /^2\d\d$/ || $code == 503;
         next if $t < $t_up;
@@ -308,7 +308,7 @@ ok t_cmp(\@slow, [], 'kill -9: every client succeeds again within 2.5 s');
 ok t_cmp(\@flapping, [], 'kill -9: and fails no more');
 @acks = acknowledged('kill');
 ok t_cmp(stored(@acks), scalar @acks, 'kill -9: ' . scalar(@acks) . ' acknowledged writes, all stored');
-my @ok_before = grep { $_->[0] < $t_kill && $_->[2] == 201 } map { @$_ } values %$a;
+my @ok_before = grep { $_->[0] < $t_kill && $_->[2] == 201 } map { @$_ } values %$ans;
 ok t_cmp(scalar(@ok_before) > 0, 1, 'writes were acknowledged before the kill');
 ok t_cmp(scalar(grep { /TODO0210:/ } @lines) >= 1, 1, 'the loss was noticed');
 ok t_cmp(scalar(grep { /TODO0211:/ } @lines), scalar(grep { /TODO0210:/ } @lines),
