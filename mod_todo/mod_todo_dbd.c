@@ -4,6 +4,7 @@
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
+#include <apr_shm.h>
 #include <apr_dbd.h> /* before mod_dbd.h, which needs it */
 #include <mod_dbd.h>
 #include <libpq-fe.h>
@@ -60,19 +61,25 @@ const char *todo_dbd_init(void)
  * after 125 ms, 250 ms, 500 ms, then every second or so (todo_dbgate).
  * The probe first pings the server (PQping: no log line on either side
  * when it is down, no session when it is up); only when the server
- * accepts connections again does it take a pooled connection from
- * mod_dbd, whose every failed acquire would log two lines.  The error log
+ * accepts connections again are requests let through to mod_dbd's pooled
+ * connections, whose every failed acquire logs two lines.  Requests that
+ * come while the probe is out wait for it a little (PATIENCE), and a
+ * child that sees the database back says so in shared memory, so that
+ * the other children try at once: once the database is back, the
+ * children serve again within milliseconds of one another.  The error log
  * gets one line when a child loses the database (TODO0210) and one when
  * it is back (TODO0211), with the count of refused requests.
  * docs/operations.md, "When the database goes away". */
 #define GATE_FIRST apr_time_from_msec(125)
 #define GATE_CAP apr_time_from_sec(1)
+#define PATIENCE apr_time_from_msec(100)
 /* Set in the request pool of the request that is the probe. */
 #define PROBE_KEY "todo_dbd_probe"
 
 typedef struct {
     todo_dbgate_t *gate;
-    const char *params; /* DBDParams for PQping; NULL: no ping */
+    const char *params;      /* DBDParams for PQping; NULL: no ping */
+    apr_uint64_t *seen_back; /* shared: when a child last saw it back */
 } db_t;
 
 static apr_hash_t *dbs; /* server_rec * -> db_t *, from post_config on */
@@ -99,8 +106,19 @@ const char *todo_dbd_gates(apr_pool_t *pconf,
                            const apr_array_header_t *servers)
 {
     apr_hash_t *by_params = apr_hash_make(pconf);
-    int i;
+    apr_uint64_t *shared = NULL;
+    apr_shm_t *shm = NULL;
+    int i, n = 0;
 
+    /* One word per database, shared by the children (made before they
+     * are); without shared memory each child only learns for itself. */
+    if (servers->nelts
+        && apr_shm_create(&shm, servers->nelts * sizeof(apr_uint64_t), NULL,
+                          pconf)
+               == APR_SUCCESS) {
+        shared = apr_shm_baseaddr_get(shm);
+        memset(shared, 0, servers->nelts * sizeof(apr_uint64_t));
+    }
     dbs = apr_hash_make(pconf);
     for (i = 0; i < servers->nelts; i++) {
         server_rec *sp = APR_ARRAY_IDX(servers, i, server_rec *);
@@ -119,6 +137,8 @@ const char *todo_dbd_gates(apr_pool_t *pconf,
             if (cfg && !strcmp(cfg->name, "pgsql") && *cfg->params) {
                 db->params = cfg->params;
             }
+            db->seen_back = shared ? &shared[n++]
+                                   : apr_pcalloc(pconf, sizeof(apr_uint64_t));
             apr_hash_set(by_params, key, APR_HASH_KEY_STRING, db);
         }
         apr_hash_set(dbs, apr_pmemdup(pconf, &sp, sizeof(sp)), sizeof(sp), db);
@@ -177,18 +197,23 @@ static void gate_failed(request_rec *r, const char *why)
     }
 }
 
-/* The database answered: when this is the probe, open the gate and say
- * so, once. */
+/* The database answered: when that ends an outage, say so, once, and
+ * tell the other children. */
 static void gate_reached(request_rec *r)
 {
     db_t *db = db_of(r);
     apr_interval_time_t down = 0;
     apr_uint64_t refused = 0;
+    int probe;
 
-    if (!db || !todo_dbgate_shut(db->gate) || !is_probe(r)) {
+    if (!db || !todo_dbgate_shut(db->gate)) {
         return;
     }
-    if (todo_dbgate_reached(db->gate, apr_time_now(), 1, &down, &refused)) {
+    probe = is_probe(r);
+    if (todo_dbgate_reached(db->gate, apr_time_now(), probe, &down,
+                            &refused)) {
+        __atomic_store_n(db->seen_back, (apr_uint64_t)apr_time_now(),
+                         __ATOMIC_RELAXED);
         todo_metrics_db_down(0);
         todo_rlog(
             r, APLOG_NOTICE, 0, 0211,
@@ -196,19 +221,17 @@ static void gate_reached(request_rec *r)
             ".%01d s; %" APR_UINT64_T_FMT " request(s) were refused meanwhile",
             apr_time_sec(down), (int)(apr_time_usec(down) / 100000), refused);
     }
-    probe_done(r);
+    if (probe) {
+        probe_done(r);
+    }
 }
 
 /* Whether the server accepts connections (for the probe), without
  * opening a session: PQping. */
 static int ping(const db_t *db)
 {
-    PGPing st;
+    PGPing st = PQping(db->params);
 
-    if (!db->params) {
-        return 1;
-    }
-    st = PQping(db->params);
     return st != PQPING_NO_RESPONSE && st != PQPING_REJECT;
 }
 
@@ -222,12 +245,21 @@ static int gate_enter(request_rec *r)
     if (!db) {
         return OK;
     }
-    switch (todo_dbgate_enter(db->gate, apr_time_now(), &wait)) {
+    switch (todo_dbgate_enter(
+        db->gate, apr_time_now(),
+        (apr_time_t)__atomic_load_n(db->seen_back, __ATOMIC_RELAXED), PATIENCE,
+        &wait)) {
     case TODO_DBGATE_OPEN:
         return OK;
     case TODO_DBGATE_PROBE:
         apr_pool_userdata_setn("", PROBE_KEY, NULL, r->pool);
+        if (!db->params) {
+            return OK; /* no ping: this request is the probe */
+        }
         if (ping(db)) {
+            /* The server takes connections: every request may try. */
+            todo_dbgate_answered(db->gate, 1);
+            probe_done(r);
             return OK;
         }
         gate_failed(r, "ping");
