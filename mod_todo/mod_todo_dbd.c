@@ -63,16 +63,17 @@ const char *todo_dbd_init(void)
  * when it is down, no session when it is up); only when the server
  * accepts connections again are requests let through to mod_dbd's pooled
  * connections, whose every failed acquire logs two lines.  Requests that
- * come while the probe is out wait for it a little (PATIENCE), and a
- * child that sees the database back says so in shared memory, so that
- * the other children try at once: once the database is back, the
- * children serve again within milliseconds of one another.  The error log
+ * come while the probe is out wait for it a little (PATIENCE: a ping
+ * takes tens of milliseconds on a busy server), and a child that sees the
+ * database back says so in shared memory, so that the other children let
+ * their requests through at once: once the database is back, the children
+ * serve again within milliseconds of one another.  The error log
  * gets one line when a child loses the database (TODO0210) and one when
  * it is back (TODO0211), with the count of refused requests.
  * docs/operations.md, "When the database goes away". */
 #define GATE_FIRST apr_time_from_msec(125)
 #define GATE_CAP apr_time_from_sec(1)
-#define PATIENCE apr_time_from_msec(100)
+#define PATIENCE apr_time_from_msec(300)
 /* Set in the request pool of the request that is the probe. */
 #define PROBE_KEY "todo_dbd_probe"
 

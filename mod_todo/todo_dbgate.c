@@ -76,8 +76,14 @@ todo_dbgate_e todo_dbgate_enter(todo_dbgate_t *g, apr_time_t now,
             st = TODO_DBGATE_OPEN;
             break;
         }
-        if (seen_back > g->since && now < g->next && !g->probe_at) {
-            g->next = now; /* back for another process: try now */
+        if (seen_back > g->since) {
+            /* Another process saw the database back since: no need to
+             * ping it again, every request may try. */
+            g->probe_at = 0;
+            apr_atomic_set32(&g->state, AJAR);
+            apr_thread_cond_broadcast(g->probed);
+            st = TODO_DBGATE_OPEN;
+            break;
         }
         if (now >= g->next
             && (!g->probe_at || now - g->probe_at > PROBE_TIMEOUT)) {

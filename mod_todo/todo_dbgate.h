@@ -19,7 +19,7 @@
  * probe is out waits for its outcome, a little (`patience`), instead of
  * being refused.  And the caller can say when another process last saw
  * the database come back (`seen_back`, from shared memory): a gate shut
- * before that probes at once instead of waiting out its delay.
+ * before that is ajar at once, without a probe of its own.
  *
  * Free of httpd, thread-safe; one per process and database.  While the
  * gate is open, enter() and reached() are one atomic read. */

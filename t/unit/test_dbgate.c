@@ -177,22 +177,27 @@ static void test_stuck_probe(void **state)
 }
 
 /* Another process saw the database come back after this gate shut: the
- * gate probes at once instead of waiting out its delay.  An older sighting
- * changes nothing. */
+ * gate is ajar at once, no probe needed; the first success ends the
+ * outage.  An older sighting changes nothing. */
 static void test_seen_back(void **state)
 {
     apr_pool_t *p = *state;
     todo_dbgate_t *g = todo_dbgate_make(p, FIRST, CAP);
     apr_time_t t = apr_time_from_sec(1000);
-    apr_interval_time_t wait;
+    apr_interval_time_t wait, down;
+    apr_uint64_t refused;
 
     assert_true(todo_dbgate_failed(g, t, 0, 0));
     assert_int_equal(todo_dbgate_enter(g, t + MS(10), t - MS(1), 0, &wait),
                      TODO_DBGATE_REFUSE);
     assert_int_equal(todo_dbgate_enter(g, t + MS(20), t + MS(15), 0, &wait),
-                     TODO_DBGATE_PROBE);
+                     TODO_DBGATE_OPEN);
     assert_int_equal(todo_dbgate_enter(g, t + MS(21), t + MS(15), 0, &wait),
-                     TODO_DBGATE_REFUSE);
+                     TODO_DBGATE_OPEN);
+    assert_true(todo_dbgate_shut(g));
+    assert_true(todo_dbgate_reached(g, t + MS(30), 0, &down, &refused));
+    assert_int_equal(refused, 1);
+    assert_false(todo_dbgate_shut(g));
 }
 
 typedef struct {
