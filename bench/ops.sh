@@ -60,22 +60,27 @@ CONF
 }
 
 # ops_wrk SCENARIO CONNS PREFIX SECS [PACE_MS]: "rps p50 p99 srv_p50
-# srv_p99 non2xx errors" (ms; srv: Apache's %D).
+# srv_p99 non2xx errors apache_us" (ms; srv: Apache's %D; apache_us:
+# Apache's CPU time per request, user + system, in microseconds -- on a
+# machine shared with other work the steadier measure of a cost).
 ops_wrk() {
   local s=$1 c=$2 pfx=$3 secs=$4 pace=${5:-} log=$WEB/logs/access.log
-  local from out r script=bench.lua extra=()
+  local from out r script=bench.lua extra=() m1 m2 me=$BASHPID
   [ -n "$pace" ] && { script=paced.lua; extra=("$pace"); }
   from=$(stat -c %s "$log")
+  m1=$(cpu_mark "$me")
   out=$(wrk -t 2 -c "$c" -d "${secs}s" --timeout 10s \
         -s "$TODO_HOME/src/bench/$script" "$URL" -- "$s" "$DATA" "$pfx" \
         "${extra[@]}" 2>&1) || { echo "wrk failed: $out" >&2; return 1; }
+  m2=$(cpu_mark "$me")
   r=$(echo "$out" | sed -n 's/^RESULT //p')
   echo "$(field "$r" rps) $(field "$r" p50_ms) $(field "$r" p99_ms)" \
     "$(tail -c +$((from + 1)) "$log" | awk '{ print $NF }' | sort -n | awk '
         { v[NR] = $1 } END { a = int(NR * 0.5); b = int(NR * 0.99)
           if (a < 1) a = 1; if (b < 1) b = 1
           printf "%.3f %.3f", v[a] / 1000, v[b] / 1000 }')" \
-    "$(field "$r" non2xx) $(field "$r" errors)"
+    "$(field "$r" non2xx) $(field "$r" errors)" \
+    "$(cpu_per_request "$m1" "$m2" "$(field "$r" requests)" | cut -d, -f1)"
 }
 
 # ops_summary PAIR A B: per scenario, medians of A and B, B's cost in %
@@ -91,19 +96,21 @@ ops_summary() {
       lo = hi = arr[1]
       for (i = 2; i <= n; i++) { if (arr[i] < lo) lo = arr[i]; if (arr[i] > hi) hi = arr[i] }
       return m ? 100 * (hi - lo) / m : 0 }
-    $1 == pair { k = $2 SUBSEP $3; n[k]++; rps[k, n[k]] = $5; p99[k, n[k]] = $7; sp99[k, n[k]] = $9 }
+    $1 == pair { k = $2 SUBSEP $3; n[k]++; rps[k, n[k]] = $5; p99[k, n[k]] = $7; sp99[k, n[k]] = $9; cpu[k, n[k]] = $12 }
     END {
       ns = split(scen, S, " ")
       for (i = 1; i <= ns; i++) {
         s = S[i]; ka = A SUBSEP s; kb = B SUBSEP s
-        for (j = 1; j <= n[ka]; j++) { ra[j] = rps[ka, j]; pa[j] = p99[ka, j]; qa[j] = sp99[ka, j] }
-        for (j = 1; j <= n[kb]; j++) { rb[j] = rps[kb, j]; pb[j] = p99[kb, j]; qb[j] = sp99[kb, j] }
+        for (j = 1; j <= n[ka]; j++) { ra[j] = rps[ka, j]; pa[j] = p99[ka, j]; qa[j] = sp99[ka, j]; ca[j] = cpu[ka, j] }
+        for (j = 1; j <= n[kb]; j++) { rb[j] = rps[kb, j]; pb[j] = p99[kb, j]; qb[j] = sp99[kb, j]; cb[j] = cpu[kb, j] }
         mra = med(ra, n[ka]); mrb = med(rb, n[kb]); mpa = med(pa, n[ka]); mpb = med(pb, n[kb])
-        mqa = med(qa, n[ka]); mqb = med(qb, n[kb])
-        printf "%-8s %-5s %9.1f %9.1f %+7.1f%% | %7.2f %7.2f %+7.1f%% | %7.2f %7.2f | spread rps %4.1f%% / %4.1f%%\n",
+        mqa = med(qa, n[ka]); mqb = med(qb, n[kb]); mca = med(ca, n[ka]); mcb = med(cb, n[kb])
+        printf "%-9s %-4s %8.1f %8.1f %+6.1f%% | %6.2f %6.2f %+6.1f%% | %6.2f %6.2f | %6.1f %6.1f %+6.1f%% | spread rps %4.1f%%/%4.1f%%, cpu %4.1f%%/%4.1f%%\n",
           pair, s, mra, mrb, (mra > 0) ? 100 * (mra - mrb) / mra : 0,
           mpa, mpb, (mpa > 0) ? 100 * (mpb - mpa) / mpa : 0, mqa, mqb,
-          spread(ra, n[ka], mra), spread(rb, n[kb], mrb)
+          mca, mcb, (mca > 0) ? 100 * (mcb - mca) / mca : 0,
+          spread(ra, n[ka], mra), spread(rb, n[kb], mrb),
+          spread(ca, n[ka], mca), spread(cb, n[kb], mcb)
       }
     }' "$OPS_LOG"
 }
@@ -143,10 +150,10 @@ done
 
 {
   echo
-  echo "run lines: pair variant scenario round rps p50 p99 srv_p50 srv_p99 non2xx errors"
+  echo "run lines: pair variant scenario round rps p50 p99 srv_p50 srv_p99 non2xx errors apache_us_per_request"
   cat "$OPS_LOG"
   echo
-  echo "medians: pair scenario  A-rps  B-rps  B's throughput cost | A-p99 B-p99 B's p99 cost (wrk, ms) | A-srv-p99 B-srv-p99 (Apache %D, ms) | spread of A's / B's rounds"
+  echo "medians: pair scenario  A-rps  B-rps  B's throughput cost | A-p99 B-p99 B's p99 cost (wrk, ms) | A-srv-p99 B-srv-p99 (Apache %D, ms) | Apache CPU us/request A, B, B's cost | spread of A's / B's rounds"
   ops_summary metrics off on
   ops_summary ratelimit api rl
 } | tee -a "$OUT"
@@ -169,7 +176,7 @@ for v in off on; do
   pfx=/api
   label="neither feature"
   [ "$v" = on ] && { pfx=/rl; label="metrics and rate limit on"; }
-  read -r rps p50 p99 sp50 sp99 n2 er <<<"$(ops_wrk mix "$PACED_CONNS" "$pfx" $((OPS_SECS + 5)) "$pace")"
+  read -r rps p50 p99 sp50 sp99 n2 er _ <<<"$(ops_wrk mix "$PACED_CONNS" "$pfx" $((OPS_SECS + 5)) "$pace")"
   printf '%-28s %9.1f %7.2f %7.2f %9.2f %9.2f %8s\n' "$label" "$rps" "$p50" "$p99" "$sp50" "$sp99" "$n2/$er" \
     | tee -a "$OUT"
 done
