@@ -160,6 +160,27 @@ sub stored {
                   . join(',', map { "'$_'" } @ids) . ')');
 }
 
+# Each child logs at most one TODO0210 per outage and at most one TODO0211
+# after it.  (A child logs TODO0211 on its first request after the
+# restart: one that happens to get none in the window -- the clients'
+# keep-alive connections all went to the other child -- has not logged
+# it yet.)  "ok", or what is wrong.
+sub once_each {
+    my ($lines) = @_;
+    my (%lost, %back, @bad);
+    for (@$lines) {
+        my ($pid) = /\[pid (\d+):/ or next;
+        if (/TODO0210:/) {
+            push @bad, "$pid lost twice" if $lost{$pid}++;
+        }
+        elsif (/TODO0211:/) {
+            push @bad, "$pid back twice" if $back{$pid}++;
+            push @bad, "$pid back, never lost" unless $lost{$pid};
+        }
+    }
+    return @bad ? join(', ', @bad) : 'ok';
+}
+
 sub file_size { -s $_[0] // 0 }
 sub lines_from {
     my ($f, $offset) = @_;
@@ -219,11 +240,13 @@ my @lines = lines_from($h->{error_log}, $log_mark);
 my @lost = grep { /TODO0210:/ } @lines;
 my @back = grep { /TODO0211:/ } @lines;
 my @other = grep { !/TODO0211:|TODO0202:/ } @lines;
-t_debug("error log during the outage:\n" . join('', @lines));
+my $diag_lines = "error log during the outage:\n" . join('', @lines);
+t_debug($diag_lines);
 ok t_cmp(scalar(@other) <= 2 * CHILDREN, 1,
          scalar(@other) . ' line(s) for the outage, at most two per child');
-ok t_cmp(scalar(@lost), CHILDREN, 'each child said once that the database is lost');
-ok t_cmp(scalar(@back), CHILDREN, 'and once that it is back');
+ok t_cmp(once_each(\@lines), 'ok', 'each child said once that the database is lost, and once that it is back')
+    or print STDERR map { "# $_" } split /^/, $diag_lines;
+ok t_cmp(scalar(@lost) >= 1 && scalar(@back) >= 1, 1, 'the outage was noticed and its end too');
 my ($refused_total) = (0);
 $refused_total += $_ for map { /; (\d+) request\(s\) were refused/ ? $1 : 0 } @back;
 ok t_cmp($refused_total > 100, 1, "with the count of refused requests ($refused_total)");
@@ -287,7 +310,8 @@ stop_clients(@clients);
 
 @lines = lines_from($h->{error_log}, $log_mark);
 @other = grep { !/TODO0211:|TODO0202:/ } @lines;
-t_debug("error log around the kill:\n" . join('', @lines));
+$diag_lines = "error log around the kill:\n" . join('', @lines);
+t_debug($diag_lines);
 ok t_cmp(scalar(@other) <= 2 * CHILDREN, 1,
          scalar(@other) . ' line(s) for the crash, at most two per child');
 $ans = answers('kill');
@@ -310,9 +334,10 @@ ok t_cmp(\@flapping, [], 'kill -9: and fails no more');
 ok t_cmp(stored(@acks), scalar @acks, 'kill -9: ' . scalar(@acks) . ' acknowledged writes, all stored');
 my @ok_before = grep { $_->[0] < $t_kill && $_->[2] == 201 } map { @$_ } values %$ans;
 ok t_cmp(scalar(@ok_before) > 0, 1, 'writes were acknowledged before the kill');
-ok t_cmp(scalar(grep { /TODO0210:/ } @lines) >= 1, 1, 'the loss was noticed');
-ok t_cmp(scalar(grep { /TODO0211:/ } @lines), scalar(grep { /TODO0210:/ } @lines),
-         'and the return, by each child that noticed');
+ok t_cmp(scalar(grep { /TODO0210:/ } @lines) >= 1 && scalar(grep { /TODO0211:/ } @lines) >= 1,
+         1, 'kill -9: the loss was noticed, and its end');
+ok t_cmp(once_each(\@lines), 'ok', 'kill -9: once each, by each child')
+    or print STDERR map { "# $_" } split /^/, $diag_lines;
 
 # ------------------------------------------------------- no traffic
 # One request meets the outage and shuts its child's gate; the database
