@@ -3,9 +3,9 @@
 # each) that reaches PostgreSQL over TCP, under 16 clients creating and
 # listing tasks without pause:
 #  - PostgreSQL stopped for 10 s: every answer is a success or a 503 with
-#    Retry-After; the error log gains at most two lines per child (and a
-#    line per child when the database is back, with the count of refused
-#    requests); while the database is away, connection attempts -- counted
+#    Retry-After; the error log gains at most two lines per child (and, from
+#    each child, one line when the database is back, with the count of
+#    refused requests); while the database is away, connection attempts -- counted
 #    by a listener the test puts on PostgreSQL's port -- come at most about
 #    once a second per child; after the restart PostgreSQL's own log
 #    (log_connections) shows no storm, only the pools filling again; every
