@@ -14,6 +14,10 @@
 #    and noise hit both alike), BENCH_OPS_SECS seconds per run at
 #    BENCH_OPS_CONNS connections; medians, the cost in %, and the spread
 #    ((max - min) / median) of each variant's rounds are printed.
+# 0. The core calls a request makes for each feature, timed alone in CPU
+#    nanoseconds (bench/opscost.c), by one and by two processes at once:
+#    on a machine shared with other work, a bound steadier than any
+#    difference of two HTTP runs.
 # 3. Latency at a fixed load: wrk's connections paced (bench/paced.lua:
 #    each waits after each answer) to about half the peak throughput of
 #    the mix measured in 1., once with none of the features and once with
@@ -115,7 +119,16 @@ ops_summary() {
     }' "$OPS_LOG"
 }
 
+OPSCOST=$TODO_HOME/opscost
+as_user gcc -O2 -o "$OPSCOST" "$TODO_HOME/src/bench/opscost.c" \
+  "$TODO_HOME/src/mod_todo/todo_metrics.c" "$TODO_HOME/src/mod_todo/todo_ratelimit.c" \
+  "$TODO_HOME/src/mod_todo/todo_route.c" "$TODO_HOME/src/mod_todo/todo_buf.c" \
+  -I"$TODO_HOME/src/mod_todo" $(apr-1-config --cppflags --includes) \
+  $(apr-1-config --link-ld --libs)
 {
+  echo
+  echo "core calls per request, CPU ns per call (feature, processes at once, ns):"
+  as_user "$OPSCOST" | sed 's/^/  /'
   echo
   echo "operations features: $OPS_ROUNDS alternating rounds of $OPS_SECS s per variant and scenario, $OPS_CONNS connections"
 } | tee -a "$OUT"
