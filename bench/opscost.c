@@ -42,6 +42,7 @@ static double run(int what, int procs, todo_ratelimit_t *rl,
         if (fork() == 0) {
             double t0 = cpu_ns(), ns;
             todo_ratelimit_result_t res;
+            apr_uint32_t pid = (apr_uint32_t)getpid(); /* as the glue's */
             int n;
 
             for (n = 0; n < CALLS; n++) {
@@ -50,8 +51,7 @@ static double run(int what, int procs, todo_ratelimit_t *rl,
                 }
                 else {
                     todo_ratelimit_take(rl, c, "/api", users[n % USERS],
-                                        apr_time_now(), (apr_uint32_t)getpid(),
-                                        &res);
+                                        apr_time_now(), pid, &res);
                 }
             }
             ns = (cpu_ns() - t0) / CALLS;
