@@ -114,6 +114,9 @@ static void register_hooks(apr_pool_t *p)
     /* Our statements must be registered before mod_dbd's post_config
      * groups each server's statements for its connections. */
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+    static const char *const translate_pre[] = { "mod_alias.c",
+                                                 "mod_rewrite.c",
+                                                 "mod_proxy.c", NULL };
 
     (void)p;
     /* Process-wide library set-up, before any thread exists. */
@@ -126,13 +129,27 @@ static void register_hooks(apr_pool_t *p)
      * in the shared metrics and learns the pid it holds rate-limit locks
      * with. */
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    /* First: a todo URI maps to no file, so spare it core's directory
-     * walk (no stat() per request, no <Directory> rule in the way). */
+    /* libpq in a child must not look for client certificates in a HOME
+     * the child cannot enter (root's, inherited from "apachectl start"):
+     * fixed before mod_dbd opens the pool's first connections (DBDMin). */
+    ap_hook_child_init(todo_dbd_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
+    /* The request's state is made as soon as httpd has walked the
+     * locations, before it decodes the URI: its own refusals from then
+     * on (an encoded slash or NUL is a 404) come out as our JSON, with a
+     * request id and CORS headers. */
+    ap_hook_pre_translate_name(todo_req_pre_translate, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
+    /* A todo URI names no file: claim it before core maps it under the
+     * DocumentRoot (a path too long for a file name would be a 403 and an
+     * error-log line), after the admin's own mappings had their chance. */
+    ap_hook_translate_name(todo_req_translate, translate_pre, NULL,
+                           APR_HOOK_LAST);
+    /* First: spare a todo URI core's directory walk (no stat() per
+     * request, no <Directory> rule in the way). */
     ap_hook_map_to_storage(todo_req_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
-    /* The header parser is the first hook with the location's
-     * configuration: the request's state, id and CORS headers are set
-     * up there, so that even errors httpd raises later are our JSON. */
+    /* The first hook after the URI is decoded and the locations walked
+     * again: the request is routed there. */
     ap_hook_header_parser(todo_req_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
     /* Tokens are checked in the access checker, before any handler, as

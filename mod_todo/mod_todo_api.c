@@ -6,6 +6,7 @@
 
 #include "mod_todo_api.h"
 #include "todo_buf.h"
+#include "todo_docs.h"
 #include "todo_json.h"
 #include "todo_query.h"
 #include "todo_sql.h"
@@ -61,9 +62,22 @@ static void error_body(request_rec *r, todo_buf_t *b, int status,
                     details, &m);
 }
 
+/* A refusal before the request body was read closes the connection
+ * instead of waiting for (and discarding) a body the client may never
+ * finish sending: a worker is not held until httpd's read timeout. */
+static void close_if_body_unread(request_rec *r, int status)
+{
+    todo_req_t *q = todo_req_get(r);
+
+    if (status >= 400 && q && !q->body_read && ap_request_has_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+}
+
 /* Send b as the whole response body. */
 static int send_json(request_rec *r, int status, todo_buf_t *b)
 {
+    close_if_body_unread(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)b->len);
@@ -125,11 +139,20 @@ static int json_type(request_rec *r)
         apr_table_get(r->headers_in, "Content-Type"));
 }
 
+/* A body comes as it is: decoding gzip or deflate is not the API's job,
+ * and taking such a body for JSON would only fail later, less clearly. */
+static int identity_encoding(request_rec *r)
+{
+    const char *ce = apr_table_get(r->headers_in, "Content-Encoding");
+
+    return !ce || !strcasecmp(ce, "identity");
+}
+
 /* Read the whole body, refusing more than the configured limit without
  * trusting Content-Length (a chunked body has none, a lying client can
  * send more).  *body is NULL when the request has no body (an empty
  * chunked one included). */
-static int read_body(request_rec *r, const todo_req_t *q, const char **body,
+static int read_body(request_rec *r, todo_req_t *q, const char **body,
                      apr_size_t *len)
 {
     apr_off_t limit = q->site->max_body;
@@ -141,7 +164,11 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
     *body = NULL;
     *len = 0;
     if (!ap_request_has_body(r)) {
+        q->body_read = 1;
         return OK;
+    }
+    if (!identity_encoding(r)) {
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     if (cl && apr_atoi64(cl) > limit) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
@@ -181,6 +208,7 @@ static int read_body(request_rec *r, const todo_req_t *q, const char **body,
         }
         apr_brigade_cleanup(bb);
     }
+    q->body_read = 1;
     if (!b.len) {
         return OK;
     }
@@ -206,7 +234,11 @@ static int body_error(request_rec *r, int status)
                           NULL);
     }
     if (status == HTTP_UNSUPPORTED_MEDIA_TYPE) {
-        return send_error(r, status, "request body must be application/json",
+        return send_error(r, status,
+                          identity_encoding(r)
+                              ? "request body must be application/json"
+                              : "request body must not be encoded "
+                                "(Content-Encoding): send plain JSON",
                           NULL);
     }
     return send_error(r, status, NULL, NULL);
@@ -615,6 +647,37 @@ static int openapi(request_rec *r, todo_req_t *q)
     return send_json(r, HTTP_OK, &b);
 }
 
+/* The docs page (Swagger UI for the document, with its Content-Security-
+ * Policy) or the script that starts it; the text comes from todo_docs. */
+static int docs(request_rec *r, todo_req_t *q)
+{
+    const todo_site_t *site = q->site;
+    const char *body;
+
+    if (q->route.op == TODO_OP_DOCS_INIT) {
+        ap_set_content_type(r, "text/javascript; charset=utf-8");
+        body = todo_docs_init_js;
+    }
+    else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       todo_docs_csp(r->pool, site->docs_assets));
+        body = todo_docs_html(
+            r->pool,
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_OPENAPI),
+            todo_route_path(r->pool, site->prefix, TODO_ROUTE_DOCS_INIT),
+            site->docs_assets);
+    }
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    r->status = HTTP_OK;
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) {
+        ap_rputs(body, r);
+    }
+    return OK;
+}
+
 /* OPTIONS: a CORS preflight from an allowed origin gets the full set of
  * Access-Control-* headers; anything else just learns the methods. */
 static int options(request_rec *r, todo_req_t *q)
@@ -660,6 +723,9 @@ int todo_api_handler(request_rec *r)
         return health(r);
     case TODO_OP_OPENAPI:
         return openapi(r, q);
+    case TODO_OP_DOCS:
+    case TODO_OP_DOCS_INIT:
+        return docs(r, q);
     default:
         return tasks(r, q);
     }
@@ -675,7 +741,13 @@ void todo_api_insert_error_filter(request_rec *r)
 {
     todo_req_t *q = todo_req_get(r);
 
-    if (q && !AP_STATUS_IS_HEADER_ONLY(r->status)) {
+    if (!q) {
+        return;
+    }
+    /* Here, before httpd writes its page and then reads the rest of the
+     * body to keep the connection: it must not wait for that body. */
+    close_if_body_unread(r, r->status);
+    if (!AP_STATUS_IS_HEADER_ONLY(r->status)) {
         ap_add_output_filter(ERROR_FILTER, q, r, r->connection);
     }
 }

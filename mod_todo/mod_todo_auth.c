@@ -7,16 +7,17 @@
 
 #define EMPTY_TOKEN "empty token"
 
-/* The token of "Authorization: Bearer <token>".  The scheme is matched
- * exactly as RFC 6750 writes it.  Returns NULL when no bearer credential
- * was sent at all; "" when the credential is empty. */
+/* The token of "Authorization: Bearer <token>".  The scheme's name is
+ * case-insensitive (RFC 7235 section 2.1): real clients send "bearer".
+ * Returns NULL when no bearer credential was sent at all; "" when the
+ * credential is empty. */
 static const char *bearer_token(request_rec *r)
 {
     const char *h = apr_table_get(r->headers_in, "Authorization");
     const char *t;
     apr_size_t n;
 
-    if (!h || strncmp(h, "Bearer", 6) || (h[6] && h[6] != ' ')) {
+    if (!h || strncasecmp(h, "Bearer", 6) || (h[6] && h[6] != ' ')) {
         return NULL;
     }
     for (t = h + 6; *t == ' '; t++) {

@@ -8,6 +8,7 @@
 #include <http_core.h>
 
 #include "mod_todo_config.h"
+#include "todo_docs.h"
 #include "todo_fetch.h"
 
 #define MAX_KEY_FILE (64 * 1024)
@@ -31,6 +32,10 @@ static const todo_dir_cfg defaults = {
     .max_body = 16384,                    /* TodoMaxBodySize, bytes */
     .page_default = 50,                   /* TodoPageSize default ... */
     .page_max = 100,                      /* ... and maximum */
+    .docs = 1,                            /* TodoDocs on */
+    /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
+     * swagger-ui-dist 5 */
+    .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
     .rate_requests = 0,                   /* TodoRateLimit: off */
     .rate_seconds = 0,
     .rate_burst = 0,
@@ -47,6 +52,7 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->max_body = TODO_UNSET;
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
+    c->docs = TODO_UNSET;
     c->rate_requests = TODO_UNSET;
     return c;
 }
@@ -84,6 +90,8 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_body);
     MERGE_INT(page_default);
     MERGE_INT(page_max);
+    MERGE_INT(docs);
+    MERGE_PTR(docs_assets);
     /* TodoRateLimit's three numbers go together. */
     n->rate_requests = add->rate_requests != TODO_UNSET ? add->rate_requests
                                                         : base->rate_requests;
@@ -478,6 +486,16 @@ static const char *set_ratelimit(cmd_parms *cmd, void *dv, const char *req,
     return NULL;
 }
 
+static const char *set_docs_assets(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const char *err = todo_docs_check_assets(cmd->temp_pool, arg);
+
+    if (err) {
+        return dir_err(cmd, "%s", err);
+    }
+    return ap_set_string_slot(cmd, dv, arg);
+}
+
 #define DIRCONF (RSRC_CONF | ACCESS_CONF)
 #define SLOT(f) (void *)APR_OFFSETOF(todo_dir_cfg, f)
 
@@ -514,6 +532,12 @@ const command_rec todo_config_cmds[] = {
                   "largest request body in bytes"),
     AP_INIT_TAKE2("TodoPageSize", set_page, NULL, DIRCONF,
                   "default and maximum list page size"),
+    AP_INIT_FLAG("TodoDocs", ap_set_flag_slot, SLOT(docs), DIRCONF,
+                 "serve the API documentation (Swagger UI) at P/docs"),
+    AP_INIT_TAKE1("TodoDocsAssets", set_docs_assets, SLOT(docs_assets),
+                  DIRCONF,
+                  "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
+                  "swagger-ui.css"),
     AP_INIT_TAKE123("TodoRateLimit", set_ratelimit, NULL, DIRCONF,
                     "requests per seconds for each user, and optionally "
                     "the burst; or off"),
@@ -727,6 +751,8 @@ static const char *make_site(apr_pool_t *pconf, const found_site *site,
     t->max_body = r->max_body;
     t->page_default = r->page_default;
     t->page_max = r->page_max;
+    t->docs = r->docs;
+    t->docs_assets = r->docs_assets;
     if (r->rate_requests > 0) {
         todo_ratelimit_conf(&t->ratelimit, r->rate_requests, r->rate_seconds,
                             r->rate_burst);
@@ -832,15 +858,16 @@ static int check_strays(apr_pool_t *ptemp, server_rec *s,
         }
         if (!ours) {
             return config_fail(
-                s, apr_psprintf(ptemp,
-                                "%s: has no effect in "
-                                "%s %s> at %s:%d, which is not a todo location"
-                                " (put Todo* directives in the <Location> "
-                                "with SetHandler todo, or at server or "
-                                "virtual-host level)",
-                                d->directive->directive, d->section->directive,
-                                d->section->args, d->directive->filename,
-                                d->directive->line_num));
+                s,
+                apr_psprintf(ptemp,
+                             "%s: has no effect in "
+                             "%s %s> at %s:%d, which is not a todo location"
+                             " (put Todo* directives in the <Location> "
+                             "with SetHandler todo, or at server or "
+                             "virtual-host level)",
+                             d->directive->directive, d->section->directive,
+                             section_arg(ptemp, d->section),
+                             d->directive->filename, d->directive->line_num));
         }
     }
     return OK;

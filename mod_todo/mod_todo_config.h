@@ -31,6 +31,9 @@ typedef struct todo_dir_cfg {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    /* The docs page (P/docs). */
+    int docs;                /* TodoDocs: 1 on, 0 off */
+    const char *docs_assets; /* TodoDocsAssets: Swagger UI's URL prefix */
     int rate_requests; /* TodoRateLimit; 0: off, TODO_UNSET: unset */
     int rate_seconds;
     int rate_burst; /* 0: as many as requests */

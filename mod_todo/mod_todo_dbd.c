@@ -1,5 +1,9 @@
 /* mod_dbd glue: pooled connections, prepared statements, recovery. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <apr_atomic.h>
 #include <apr_hash.h>
@@ -52,6 +56,51 @@ const char *todo_dbd_init(void)
                "a2enmod dbd): mod_todo stores tasks through it";
     }
     return NULL;
+}
+
+/* libpq looks for its files under $HOME: ~/.postgresql/postgresql.crt
+ * and .key (a client certificate, sent when present), root.crt (the CA of
+ * sslmode=verify-*, unless sslrootcert= says), ~/.pgpass.  Started from a
+ * root shell ("sudo -i; apachectl start"), the children inherit HOME=/root,
+ * which the unprivileged User cannot enter, and libpq then fails every TLS
+ * connection -- 'could not open certificate file
+ * "/root/.postgresql/postgresql.crt": Permission denied' -- although no
+ * client certificate was asked for (a file that does not exist is fine,
+ * one that cannot be looked at is an error).  So, in the child, after
+ * privileges were dropped and before mod_dbd opens its first connection:
+ * when HOME cannot be entered, point it at the child user's own home from
+ * the password database, which is where libpq looks when HOME is unset
+ * and what a login as that user would give.  A HOME the child can enter
+ * is the administrator's choice and stays.  Before any thread exists. */
+void todo_dbd_child_init(apr_pool_t *p, server_rec *s)
+{
+    const char *home = getenv("HOME");
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+
+    (void)p;
+    if (!home || !*home || access(home, X_OK) == 0 || errno != EACCES) {
+        return; /* usable, or absent: libpq copes */
+    }
+    if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) || !found) {
+        /* libpq falls back to the same lookup, finds no home and takes
+         * that as "no such files". */
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, 0, s,
+            TODOLOG(
+                0209) "HOME=%s cannot be entered by this child (uid %ld), "
+                      "which has no home of its own: HOME unset, for libpq",
+            home, (long)geteuid());
+        unsetenv("HOME");
+        return;
+    }
+    ap_log_error(
+        APLOG_MARK, APLOG_NOTICE, 0, s,
+        TODOLOG(0209) "HOME=%s cannot be entered by this child (user %s): "
+                      "HOME=%s instead, where libpq looks for ~/.postgresql "
+                      "and ~/.pgpass",
+        home, pw.pw_name, pw.pw_dir);
+    setenv("HOME", pw.pw_dir, 1);
 }
 
 /* ------------------------------------------------------ the outage gate */
@@ -325,7 +374,7 @@ static int connection_lost(const char *msg)
     char code[6];
 
     if (todo_sql_error_code(msg, code)) {
-        return !strncmp(code, "57P", 3) || !strncmp(code, "08", 2);
+        return todo_sql_error_conn(msg) == TODO_SQL_CONN_LOST;
     }
     return !msg || strstr(msg, "server closed the connection")
            || strstr(msg, "no connection to the server");
@@ -492,6 +541,61 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     return idempotent ? 1 : -1;
 }
 
+/* Reset the connection unconditionally (apr_dbd_check_conn resets only a
+ * connection libpq reports broken, and one on a server that turned
+ * read-only is not).  PQreset connects again walking DBDParams' host list
+ * from the first host; with target_session_attrs=read-write libpq settles
+ * only on a server that takes writes.  0 when connected again. */
+static int reset(request_rec *r, ap_dbd_t *dbd, const char *code)
+{
+    PGconn *conn;
+
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        return apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle)
+                       == APR_SUCCESS
+                   ? 0
+                   : -1;
+    }
+    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        /* The request's 503 is logged as an error anyway (TODO0203);
+         * this says what each host answered. */
+        todo_rlog(r, APLOG_INFO, 0, 0207,
+                  "after SQLSTATE %s, no server "
+                  "accepting writes: %s",
+                  code, PQerrorMessage(conn));
+        return -1;
+    }
+    todo_rlog(r, APLOG_NOTICE, 0, 0208,
+              "after SQLSTATE %s, database "
+              "connection reset: now on %s port %s",
+              code, PQhost(conn), PQport(conn));
+    return 0;
+}
+
+/* Failover (SPEC section 11): the statement met a server that is not the
+ * primary any more -- it refused it as read-only (25006: a standby now,
+ * or a node being demoted or promoted) or ended the session (57P, 08).
+ * Reset the connection, which finds the new primary, and give it our
+ * statements.  Returns 1 when the statement may be sent again (`again`:
+ * it cannot have run, or it is idempotent), -1 otherwise (503): a write
+ * whose session was lost under it may have committed. */
+static int failover(request_rec *r, ap_dbd_t *dbd, const char *msg, int again)
+{
+    char code[6] = "";
+
+    todo_sql_error_code(msg, code);
+    apr_atomic_inc32(&outages); /* the pool's other connections too */
+    todo_metrics_db_error(TODO_DBERR_CONNECTION);
+    if (reset(r, dbd, code) < 0 || reprepare(r, dbd) < 0) {
+        gate_failed(r, "the connection was lost and no server took it again");
+        return -1;
+    }
+    gate_reached(r);
+    return again ? 1 : -1;
+}
+
 /* A statement refused as a stale plan (todo_sql_error_stale_plan): drop
  * it and prepare it again from the current tables (same session: its
  * settings stand); it never ran, so it may be sent again, write or not. */
@@ -550,6 +654,9 @@ static int statement_failed(request_rec *r, const todo_stmt_t *st,
 {
     int status = todo_sql_error_status(msg);
 
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        return unavailable(r, msg); /* read-only or lost again */
+    }
     todo_metrics_db_error(status == HTTP_CONFLICT      ? TODO_DBERR_CONFLICT
                           : status == HTTP_BAD_REQUEST ? TODO_DBERR_DATA
                                                        : TODO_DBERR_STATEMENT);
@@ -571,8 +678,17 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
         return OK;
     }
     msg = error_text(r, dbd, rv);
-    how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
-                                         : recover(r, dbd, idempotent);
+    switch (todo_sql_error_conn(msg)) {
+    case TODO_SQL_CONN_READ_ONLY:
+        how = failover(r, dbd, msg, 1); /* it never ran */
+        break;
+    case TODO_SQL_CONN_LOST:
+        how = failover(r, dbd, msg, idempotent);
+        break;
+    default:
+        how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
+                                             : recover(r, dbd, idempotent);
+    }
     if (how < 0) {
         return unavailable(r, msg);
     }

@@ -10,9 +10,11 @@
 #include "mod_todo_req.h"
 #include "mod_todo_config.h"
 
-#define CORS_EXPOSE_HEADERS                                        \
-    "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, " \
-    "RateLimit-Remaining, RateLimit-Reset"
+/* docs/api.md §7: what a browser script may read of a response. */
+#define CORS_EXPOSE_HEADERS                                               \
+    "ETag, Location, Link, X-Request-Id, Retry-After, WWW-Authenticate, " \
+    "Idempotent-Replayed, RateLimit-Limit, RateLimit-Remaining, "         \
+    "RateLimit-Reset"
 
 /* Request ids: a random per-process part and a counter, so they are unique
  * across children and cost no system call per request. */
@@ -124,23 +126,75 @@ static const todo_site_t *site_of(const todo_dir_cfg *c, const server_rec *s)
     return site ? site : c->site;
 }
 
-int todo_req_header_parser(request_rec *r)
+/* The site of the location the current per-directory configuration is
+ * for, when that location is a todo location. */
+static const todo_site_t *current_site(request_rec *r)
 {
     const todo_dir_cfg *c =
         ap_get_module_config(r->per_dir_config, &todo_module);
+
+    if (!c || !c->site || !handler_is_todo(r)) {
+        return NULL;
+    }
+    return site_of(c, r->server);
+}
+
+static void route(request_rec *r, todo_req_t *q)
+{
+    todo_route_resolve(r->pool, todo_route_rel(q->site->prefix, r->uri),
+                       r->method, &q->route);
+    if (!q->site->docs) {
+        todo_route_drop_docs(&q->route);
+    }
+}
+
+int todo_req_pre_translate(request_rec *r)
+{
+    const todo_site_t *site;
     todo_req_t *q;
 
-    if (!c || !c->site || r->main || r->prev || !handler_is_todo(r)) {
+    if (r->main || r->prev || !(site = current_site(r))) {
         return DECLINED;
     }
     q = apr_pcalloc(r->pool, sizeof(*q));
-    q->site = site_of(c, r->server);
+    q->site = site;
     q->id = new_request_id(r->pool);
-    todo_route_resolve(r->pool, todo_route_rel(q->site->prefix, r->uri),
-                       r->method, &q->route);
     ap_set_module_config(r->request_config, &todo_module, q);
     r->log_id = q->id;
     todo_req_headers(r, q);
+    route(r, q);
+    return DECLINED;
+}
+
+int todo_req_translate(request_rec *r)
+{
+    todo_req_t *q = ap_get_module_config(r->request_config, &todo_module);
+
+    if (!q || r->main || r->prev) {
+        return DECLINED;
+    }
+    /* Any non-empty name will do: map_to_storage (below) keeps the
+     * directory walk away from it. */
+    r->filename = apr_pstrcat(r->pool, "todo:", r->uri, NULL);
+    return OK;
+}
+
+int todo_req_header_parser(request_rec *r)
+{
+    todo_req_t *q = ap_get_module_config(r->request_config, &todo_module);
+
+    if (!q || r->main || r->prev) {
+        return DECLINED;
+    }
+    /* The URI is decoded now, and the location walked again: route what
+     * the handler will serve.  (Normalisation happened before the state
+     * was made, so the location is the same one.) */
+    q->site = current_site(r);
+    if (!q->site) {
+        ap_set_module_config(r->request_config, &todo_module, NULL);
+        return DECLINED;
+    }
+    route(r, q);
     return DECLINED;
 }
 

@@ -44,6 +44,8 @@ typedef struct {
     apr_off_t max_body;
     int page_default;
     int page_max;
+    int docs;                /* serve P/docs */
+    const char *docs_assets; /* where it loads Swagger UI from */
     todo_ratelimit_conf_t ratelimit; /* requests 0: off */
 } todo_site_t;
 
@@ -58,6 +60,7 @@ typedef struct {
      * rendered as JSON by the error filter. */
     const char *err_code;
     const char *err_message;
+    int body_read; /* the request body was read whole */
 } todo_req_t;
 
 /* The state of a request under a todo location, or NULL for others. */
@@ -76,10 +79,14 @@ int todo_req_refuse(request_rec *r, todo_req_t *q, int status,
  * error page emptied the tables. */
 void todo_req_headers(request_rec *r, todo_req_t *q);
 
-/* The hooks of mod_todo_req.c, for the hub: request ids (child_init),
- * no file-system walk for a location's URIs (map_to_storage), and the
- * request's state (header_parser). */
+/* The hooks of mod_todo_req.c, for the hub: request ids (child_init);
+ * the request's state, made as soon as the location is known
+ * (pre_translate_name) and routed once the URI is decoded
+ * (header_parser); a todo URI maps to no file (translate_name,
+ * map_to_storage). */
 void todo_req_child_init(apr_pool_t *p, server_rec *s);
+int todo_req_pre_translate(request_rec *r);
+int todo_req_translate(request_rec *r);
 int todo_req_map_to_storage(request_rec *r);
 int todo_req_header_parser(request_rec *r);
 

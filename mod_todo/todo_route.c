@@ -19,6 +19,10 @@ static const struct {
     { TODO_ROUTE_HEALTH, "HEAD", TODO_OP_HEALTH },
     { TODO_ROUTE_OPENAPI, "GET", TODO_OP_OPENAPI },
     { TODO_ROUTE_OPENAPI, "HEAD", TODO_OP_OPENAPI },
+    { TODO_ROUTE_DOCS, "GET", TODO_OP_DOCS },
+    { TODO_ROUTE_DOCS, "HEAD", TODO_OP_DOCS },
+    { TODO_ROUTE_DOCS_INIT, "GET", TODO_OP_DOCS_INIT },
+    { TODO_ROUTE_DOCS_INIT, "HEAD", TODO_OP_DOCS_INIT },
     { TODO_ROUTE_TASKS, "GET", TODO_OP_LIST },
     { TODO_ROUTE_TASKS, "HEAD", TODO_OP_LIST },
     { TODO_ROUTE_TASKS, "POST", TODO_OP_CREATE },
@@ -33,6 +37,8 @@ static const struct {
 /* The Allow header of each route: the methods of the table, and OPTIONS. */
 static const char *const allow[TODO_ROUTE_COUNT] = {
     "",
+    "GET, HEAD, OPTIONS",
+    "GET, HEAD, OPTIONS",
     "GET, HEAD, OPTIONS",
     "GET, HEAD, OPTIONS",
     "GET, HEAD, POST, OPTIONS",
@@ -112,6 +118,14 @@ static todo_route_e match_path(apr_pool_t *p, const char *rel,
     if (n == 1 && strcmp(segs[0], "openapi.json") == 0) {
         return TODO_ROUTE_OPENAPI;
     }
+    /* Only these two shapes: "/docs/tasks" is still the user "docs". */
+    if (n == 1 && strcmp(segs[0], "docs") == 0) {
+        return TODO_ROUTE_DOCS;
+    }
+    if (n == 2 && strcmp(segs[0], "docs") == 0
+        && strcmp(segs[1], "init.js") == 0) {
+        return TODO_ROUTE_DOCS_INIT;
+    }
     if (n > MAX_SEGS || n == 0) {
         return TODO_ROUTE_NONE;
     }
@@ -183,6 +197,33 @@ void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
     out->needs_user = needs_user(out->op);
 }
 
+void todo_route_drop_docs(todo_route_t *out)
+{
+    if (out->route == TODO_ROUTE_DOCS || out->route == TODO_ROUTE_DOCS_INIT) {
+        out->route = TODO_ROUTE_NONE;
+        out->op = TODO_OP_NOT_FOUND;
+        out->allow = allow[TODO_ROUTE_NONE];
+        out->needs_user = 0;
+    }
+}
+
+const char *todo_route_path(apr_pool_t *p, const char *prefix,
+                            todo_route_e route)
+{
+    switch (route) {
+    case TODO_ROUTE_HEALTH:
+        return apr_pstrcat(p, prefix, "/health", NULL);
+    case TODO_ROUTE_OPENAPI:
+        return apr_pstrcat(p, prefix, "/openapi.json", NULL);
+    case TODO_ROUTE_DOCS:
+        return apr_pstrcat(p, prefix, "/docs", NULL);
+    case TODO_ROUTE_DOCS_INIT:
+        return apr_pstrcat(p, prefix, "/docs/init.js", NULL);
+    default:
+        return NULL;
+    }
+}
+
 const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
                                  const char *id)
 {
@@ -203,6 +244,10 @@ const char *todo_route_op_name(todo_op_e op)
         return "health";
     case TODO_OP_OPENAPI:
         return "openapi";
+    case TODO_OP_DOCS:
+        return "docs";
+    case TODO_OP_DOCS_INIT:
+        return "docs_init";
     case TODO_OP_LIST:
         return "list";
     case TODO_OP_CREATE:

@@ -6,7 +6,7 @@
  * unit tested.
  *
  * Shapes (after P):
- *   /health  /openapi.json
+ *   /health  /openapi.json  /docs  /docs/init.js
  *   /v1/tasks[/{id}[/complete]]            canonical
  *   /tasks[/{id}[/complete]]               unversioned alias
  *   /{user}/tasks[...]  /v1/{user}/tasks[...]   user-scoped
@@ -23,6 +23,8 @@ typedef enum {
     TODO_ROUTE_NONE = 0, /* unknown path: 404 */
     TODO_ROUTE_HEALTH,
     TODO_ROUTE_OPENAPI,
+    TODO_ROUTE_DOCS,          /* /docs: Swagger UI for /openapi.json */
+    TODO_ROUTE_DOCS_INIT,     /* /docs/init.js: the script starting it */
     TODO_ROUTE_TASKS,         /* .../tasks */
     TODO_ROUTE_TASK,          /* .../tasks/{id} */
     TODO_ROUTE_TASK_COMPLETE, /* .../tasks/{id}/complete */
@@ -36,14 +38,16 @@ typedef enum {
     TODO_OP_OPTIONS,       /* OPTIONS, a CORS preflight or not */
     TODO_OP_HEALTH,
     TODO_OP_OPENAPI,
-    TODO_OP_LIST,     /* GET/HEAD .../tasks */
-    TODO_OP_CREATE,   /* POST .../tasks */
-    TODO_OP_GET,      /* GET/HEAD .../tasks/{id} */
-    TODO_OP_REPLACE,  /* PUT .../tasks/{id} */
-    TODO_OP_PATCH,    /* PATCH .../tasks/{id} */
-    TODO_OP_COMPLETE, /* PATCH .../tasks/{id}/complete */
-    TODO_OP_DELETE,   /* DELETE .../tasks/{id} */
-    TODO_OP_COUNT     /* (the number of operations) */
+    TODO_OP_DOCS,      /* GET/HEAD /docs (todo_docs.h) */
+    TODO_OP_DOCS_INIT, /* GET/HEAD /docs/init.js */
+    TODO_OP_LIST,      /* GET/HEAD .../tasks */
+    TODO_OP_CREATE,    /* POST .../tasks */
+    TODO_OP_GET,       /* GET/HEAD .../tasks/{id} */
+    TODO_OP_REPLACE,   /* PUT .../tasks/{id} */
+    TODO_OP_PATCH,     /* PATCH .../tasks/{id} */
+    TODO_OP_COMPLETE,  /* PATCH .../tasks/{id}/complete */
+    TODO_OP_DELETE,    /* DELETE .../tasks/{id} */
+    TODO_OP_COUNT      /* (the number of operations) */
 } todo_op_e;
 
 typedef struct {
@@ -65,6 +69,16 @@ const char *todo_route_rel(const char *prefix, const char *uri);
  * upper case).  Segments are copied into p. */
 void todo_route_resolve(apr_pool_t *p, const char *rel, const char *method,
                         todo_route_t *out);
+
+/* A location that does not serve the docs page ("TodoDocs off"): a docs
+ * route becomes an unknown path, 404 whatever the method. */
+void todo_route_drop_docs(todo_route_t *out);
+
+/* The path of a route without variable segments under prefix
+ * ("/api/openapi.json" for TODO_ROUTE_OPENAPI), in p; NULL for the others.
+ * The docs page names the document and its script with these. */
+const char *todo_route_path(apr_pool_t *p, const char *prefix,
+                            todo_route_e route);
 
 /* The operation's name, for metrics' "route" label ("list", "create",
  * ...; "other" for anything else). */

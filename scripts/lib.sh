@@ -36,22 +36,141 @@ as_root() {
 }
 
 # Install what is missing from the given package list; apt-get update first.
+#
+# The machine's own Apache and PostgreSQL are left as they were found:
+# - Installing a package may enable an Apache module, site or configuration
+#   in the system's /etc/apache2 (libapache2-mod-perl2, which Apache::Test
+#   needs, enables mod_perl): what the installation newly enabled is
+#   disabled again (a2dismod/a2dissite/a2disconf, which also keeps later
+#   upgrades from enabling it again) and what it disabled is enabled again.
+#   On a machine without Apache, apache2 itself is installed first, on its
+#   own: Debian's default modules, site and configurations that it enables
+#   are the Apache "as found" from then on.
+# - A server that the installation started (Debian starts packaged servers
+#   where no policy-rc.d forbids it) is stopped again; on systemd, a server
+#   installed here is also disabled at boot.  Servers that ran before keep
+#   running.
 ensure_packages() {
-  local missing=() p
+  local missing=() p fresh_apache=0 apache_before running_before
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
       || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
+  running_before=$(system_servers_running)
   # Another apt (a second checkout's test run, unattended-upgrades) may
   # hold the locks: wait for it instead of failing.
-  local wait=(-o DPkg::Lock::Timeout=900)
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -q \
-    --no-install-recommends "${missing[@]}"
-  # Debian starts the packaged servers; ours run privately, so stop those.
-  as_root systemctl stop apache2 postgresql prometheus >/dev/null 2>&1 || true
+  apt_get update -q
+  if ! dpkg-query -W -f='${Status}' apache2 2>/dev/null | grep -q 'install ok installed' \
+      && printf '%s\n' "${missing[@]}" | grep -qx apache2; then
+    apt_get install -y -q --no-install-recommends apache2
+    fresh_apache=1
+  fi
+  apache_before=$(apache_enabled_state)
+  apt_get install -y -q --no-install-recommends "${missing[@]}"
+  apache_enabled_reset "$apache_before"
+  system_servers_restore "$running_before" "$fresh_apache" "${missing[*]}"
+  # prometheus (for promtool) comes with a Prometheus server, which
+  # systemd starts: not one of ours.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus \
+      && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+}
+
+apt_get() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 "$@"
+}
+
+# What the machine's own Apache enables, one line per entry of
+# /etc/apache2/{mods,sites,conf}-enabled: "mods NAME TARGET".
+apache_enabled_state() {
+  local d
+  for d in mods sites conf; do
+    [ -d "/etc/apache2/$d-enabled" ] || continue
+    find "/etc/apache2/$d-enabled" -mindepth 1 -maxdepth 1 -printf "$d %f %l\n"
+  done | LC_ALL=C sort
+}
+
+# apache_enabled_reset STATE: disable what is enabled now but not in STATE
+# (a line of apache_enabled_state), enable again what STATE had; reload
+# the machine's Apache if it runs and something changed.
+apache_enabled_reset() {
+  local before=$1 now kind name changed=0
+  now=$(apache_enabled_state)
+  [ "$now" = "$before" ] && return 0
+  # Newly enabled first (a new MPM must go before the old one comes back);
+  # a module's .load and .conf are one entry.
+  while read -r kind name; do
+    [ -n "$kind" ] || continue
+    say "undoing what the installation enabled in the system Apache: $kind $name"
+    case $kind in
+      mods) as_root a2dismod -q -f "$name" ;;
+      sites) as_root a2dissite -q "$name" ;;
+      conf) as_root a2disconf -q "$name" ;;
+    esac
+    changed=1
+  done < <(LC_ALL=C comm -13 <(echo "$before") <(echo "$now") | awk '{ sub(/\.(load|conf)$/, "", $2); print $1, $2 }' | uniq)
+  while read -r kind name; do
+    [ -n "$kind" ] || continue
+    say "enabling again in the system Apache what the installation disabled: $kind $name"
+    case $kind in
+      mods) as_root a2enmod -q "$name" ;;
+      sites) as_root a2ensite -q "$name" ;;
+      conf) as_root a2enconf -q "$name" ;;
+    esac
+    changed=1
+  done < <(LC_ALL=C comm -23 <(echo "$before") <(echo "$now") | awk '{ sub(/\.(load|conf)$/, "", $2); print $1, $2 }' | uniq)
+  now=$(apache_enabled_state)
+  if [ "$now" != "$before" ]; then
+    diff <(echo "$before") <(echo "$now") >&2 || true
+    die "could not restore what the system Apache enables (/etc/apache2/*-enabled)"
+  fi
+  if [ $changed = 1 ] && system_apache_running; then
+    as_root apache2ctl graceful || true
+  fi
+}
+
+# Whether the machine's own Apache runs (its pid file names a live process).
+system_apache_running() {
+  local pid
+  pid=$(cat /var/run/apache2/apache2.pid 2>/dev/null) || return 1
+  [ -n "$pid" ] && as_root kill -0 "$pid" 2>/dev/null
+}
+
+# The machine's own servers that run: "apache2", and "pg VERSION NAME" for
+# each online cluster of Debian's (pg_lsclusters).
+system_servers_running() {
+  if system_apache_running; then echo apache2; fi
+  if command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters -h 2>/dev/null | awk '$4 == "online" { print "pg", $1, $2 }'
+  fi
+  return 0
+}
+
+# system_servers_restore BEFORE FRESH_APACHE PACKAGES: stop what runs now
+# but not BEFORE (system_servers_running); on systemd, disable at boot the
+# apache2 and postgresql services of packages installed just now.
+system_servers_restore() {
+  local before=$1 fresh_apache=$2 packages=" $3 " line v n
+  while read -r line; do
+    [ -n "$line" ] || continue
+    grep -qxF "$line" <<<"$before" && continue
+    say "stopping the system's $line, which the installation started"
+    case $line in
+      apache2) as_root apache2ctl stop || true ;;
+      pg\ *) read -r _ v n <<<"$line"; as_root pg_ctlcluster "$v" "$n" stop || true ;;
+    esac
+  done <<<"$(system_servers_running)"
+  if [ -d /run/systemd/system ]; then
+    if [ "$fresh_apache" = 1 ]; then
+      as_root systemctl disable --now apache2 >/dev/null 2>&1 || true
+    fi
+    case $packages in
+      *" postgresql "*) as_root systemctl disable --now postgresql >/dev/null 2>&1 || true ;;
+    esac
+  fi
 }
 
 # Node.js for the Better Auth interop test: keep an existing node (e.g.
@@ -92,10 +211,11 @@ prepare_home() {
   chmod 0755 "$TODO_HOME"
 }
 
-# Copy the checkout into $TODO_HOME/src: what git tracks or would track
-# (untracked, not ignored files included), so local edits are tested too.
+# Copy the checkout into DEST (default $TODO_HOME/src): what git tracks or
+# would track (untracked, not ignored files included), so local edits are
+# tested too.
 stage_tree() {
-  local dest=$TODO_HOME/src
+  local dest=${1:-$TODO_HOME/src}
   as_user rm -rf "$dest"
   as_user mkdir -p "$dest"
   if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -293,6 +413,18 @@ better_auth_start() {
   die "Better Auth did not start on 127.0.0.1:$port"
 }
 
+# browser_deps: the npm packages of the browser tests (t/browser:
+# playwright-core to drive Debian's chromium, swagger-ui-dist for the docs
+# page, better-auth and pg for the frontend app), exact versions of
+# t/browser/package-lock.json, the cache in TODO_HOME.  No install scripts:
+# nothing is downloaded besides the packages (no browser).
+browser_deps() {
+  local src=$TODO_HOME/src/t/browser
+  as_user sh -c "cd '$src' && npm ci --no-audit --no-fund --ignore-scripts \
+      --prefer-offline --cache '$TODO_HOME/npm-cache' >'$TODO_HOME/browser-npm.log' 2>&1" \
+    || { cat "$TODO_HOME/browser-npm.log" >&2; die "npm ci failed in $src"; }
+}
+
 # mpm_check MPM: refuse anything but the MPMs Debian's apache2 ships.
 mpm_check() {
   case $1 in
@@ -302,9 +434,11 @@ mpm_check() {
 }
 
 # httpd_conf_head WEB PORT MPM: the part of a private Apache's configuration
-# that serve.sh and bench/run.sh share -- where it lives, its logs (request
-# ids as %L, the user as %u) and the modules, the freshly built one among
-# them.  The callers add MPM sizing, mod_dbd and the <Location>.
+# that serve.sh and bench/run.sh share -- where it lives, its logs (the
+# error log's format as in conf/todo-vhost.conf.example: mod_todo's lines
+# carry their request id, the access log has it as %L and the user as %u)
+# and the modules, the freshly built one among them.  The callers add MPM
+# sizing, mod_dbd and the <Location>.
 httpd_conf_head() {
   local web=$1 port=$2 mpm=$3
   cat <<CONF
@@ -314,11 +448,13 @@ Listen 127.0.0.1:$port
 PidFile "$web/httpd.pid"
 DefaultRuntimeDir "$web"
 ErrorLog "$web/logs/error.log"
-ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %L] %M"
+ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P:tid %T] [client\ %a] %M"
 LogLevel warn todo:info
 LogFormat "%h %L %u %t \"%r\" %>s %b %D" todo
 LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+# As a stock Debian Apache does: slow or stalled clients are cut off.
+LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so
 LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
 LoadModule todo_module "$TODO_HOME/build/.libs/mod_todo.so"
 CONF

@@ -9,16 +9,30 @@
 #             2. the Apache::Test integration suites against a real Apache
 #                with the module and a private PostgreSQL cluster (schema
 #                round trip with sqitch, API, authentication, database
-#                restarts, Better Auth interop);
-#   sanitize  the same unit and integration tests with the module and the
-#             tests built with AddressSanitizer (LeakSanitizer too in the
-#             unit tests) and UBSan, Apache started with libasan preloaded:
-#             a report fails the test that caused it (see t/logs/error_log).
-# Everything it starts is stopped again, also on failure.
+#                restarts, Better Auth interop, the docs page, and the
+#                browser tests in headless Chromium);
+#             3. the system tests (t/system, run as root with prove), each
+#                with servers of its own: TLS to a TLS-only PostgreSQL
+#                with Apache started from a root shell; failover with a
+#                pg_auto_failover formation under load;
+#             4. the deployment test t/deploy/install_deb.sh: the Debian
+#                package built, lintian-clean, installed into the machine's
+#                own Apache as docs/install-debian.md says, serving, purged
+#                (as root; it leaves the machine as it found it);
+#   sanitize  the same unit, integration and system tests with the module
+#             and the tests built with AddressSanitizer (LeakSanitizer too
+#             in the unit tests) and UBSan, Apache started with libasan
+#             preloaded: a report fails the test that caused it (see
+#             t/logs/error_log).
+# Everything it starts is stopped again, also on failure, and the machine's
+# own Apache keeps the modules, sites and configurations it had enabled: a
+# pass fails if /etc/apache2/*-enabled differ afterwards (see
+# ensure_packages in scripts/lib.sh for what an installation may change).
 #
 # Environment: TODO_TEST_HOME (work area, default /var/tmp/mod_todo-test;
 # the sanitize pass appends "-sanitize"), TODO_TEST_FILES (run only these
-# t/*.t files), TODO_TEST_PASS (plain or sanitize: run only that pass).
+# t/*.t files, t/system/*.t and t/deploy/*.sh tests), TODO_TEST_PASS (plain or sanitize:
+# run only that pass).
 source "$(dirname "$0")/lib.sh"
 
 if [ -z "${TODO_TEST_PASS:-}" ]; then
@@ -40,11 +54,46 @@ esac
 export TODO_HOME
 say "test pass: $TODO_TEST_PASS, in $TODO_HOME"
 
+# What the machine's own Apache enables before this pass (apache2 is
+# installed first, alone, on a machine without it: its defaults are what
+# the machine has from then on).
+ensure_packages apache2
+APACHE_ENABLED_BEFORE=$(apache_enabled_state)
+check_system_apache() {
+  local now
+  now=$(apache_enabled_state)
+  [ "$now" = "$APACHE_ENABLED_BEFORE" ] && return 0
+  diff <(echo "$APACHE_ENABLED_BEFORE") <(echo "$now") >&2 || true
+  printf 'error: %s\n' "the machine's own Apache does not enable the same modules, sites and configurations as before this run (/etc/apache2/*-enabled)" >&2
+  return 1
+}
+
+# The selected tests: t/system/*.t (prove, as root, both passes) and
+# t/deploy/*.sh (as root, plain pass only) run after the Apache::Test
+# suites; the rest (and any t/TEST option) go to t/TEST.
+AT_FILES=() SYSTEM_FILES=() DEPLOY_TESTS=()
+for f in ${TODO_TEST_FILES:-}; do
+  case $f in
+    t/deploy/*.sh) DEPLOY_TESTS+=("$f") ;;
+    t/system/*) SYSTEM_FILES+=("$f") ;;
+    *) AT_FILES+=("$f") ;;
+  esac
+done
+if [ -z "${TODO_TEST_FILES:-}" ]; then
+  mapfile -t DEPLOY_TESTS < <(cd "$TOP" && ls t/deploy/*.sh)
+  mapfile -t SYSTEM_FILES < <(cd "$TOP" && ls t/system/*.t)
+fi
+
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
-# clang-format and clang-tidy for the style check; promtool (prometheus)
-# parses the metrics in t/ops/metrics.t.
+# clang-format and clang-tidy for the style check; chromium (and a font for
+# its screenshots) for t/browser; promtool (prometheus) parses the metrics
+# in t/ops/metrics.t.
+# openssl for t/system/tls.t's certificates; pg_auto_failover, for the
+# PostgreSQL that is installed, for t/system/ha_failover.t.
 ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
-  clang-tidy prometheus
+  clang-tidy chromium fonts-liberation openssl prometheus
+PG_MAJOR=$(basename "$(dirname "$(pg_bindir)")")
+ensure_packages "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli
 ensure_node
 ensure_user
 prepare_home
@@ -92,11 +141,31 @@ cleanup() {
   if [ -f "$SRC/t/logs/httpd.pid" ]; then
     as_user sh -c "cd '$SRC' && ./t/TEST -stop" >/dev/null 2>&1
   fi
-  pkill -u "$TODO_USER" -f "$SRC/t/interop" >/dev/null 2>&1
+  # Better Auth (t/interop), and what a browser test left behind if it
+  # was killed: its app, node drivers, Chromium (profile in t/logs/browser).
+  pkill -u "$TODO_USER" -f "$SRC/t/(interop|browser|logs/browser)/" >/dev/null 2>&1
+  system_cleanup
   pg_stop "$PG"
+  check_system_apache || rc=1
   exit $rc
 }
 trap cleanup EXIT INT TERM
+
+# The system tests stop their servers themselves, also when they fail; if
+# one was killed outright, what it left running is found by the pid files
+# in its work area (TODO_HOME/system), and the area removed.
+system_cleanup() {
+  local d=$TODO_HOME/system f pid
+  [ -d "$d" ] || return 0
+  while read -r f; do
+    pid=$(head -n 1 "$f" 2>/dev/null) && [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  done < <(find "$d" \( -name httpd.pid -o -name pg_autoctl.pid \) 2>/dev/null)
+  sleep 2
+  while read -r f; do
+    as_user "$(pg_bindir)/pg_ctl" -D "$(dirname "$f")" -m immediate stop >/dev/null 2>&1
+  done < <(find "$d" -name postmaster.pid 2>/dev/null)
+  rm -rf "$d"
+}
 
 # A fresh cluster for every run, on a free port.
 as_user rm -rf "$PG"
@@ -125,6 +194,13 @@ pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth'   # fresh cluster
 TODO_PG_DIR=$PG TODO_PG_PORT=$(cat "$PG/port") TODO_USER_NAME=$TODO_USER \
   BETTER_AUTH_SECRET=$BETTER_AUTH_SECRET better_auth_start "$BA_DIR" "$BA_PORT"
 
+# The browser tests (t/browser): their npm packages, and the port and
+# database of the frontend app e2e.t starts (a Better Auth of its own).
+say "browser tests' npm packages"
+browser_deps
+BROWSER_PORT=$(low_port)
+pg_psql "$PG" -d postgres -c 'CREATE DATABASE betterauth_browser'
+
 TEST_ENV=(
   TODO_SRC="$SRC"
   TODO_HTTPD="$HTTPD"
@@ -141,14 +217,39 @@ TEST_ENV=(
   TODO_DBD_PARAMS="$(dbd_params "$PG" todo_test)"
   TODO_USER_NAME="$TODO_USER"
   TODO_BA_DIR="$BA_DIR"
+  TODO_JWKS_PORT="$(low_port)"
   TODO_BA_PORT="$BA_PORT"
   BETTER_AUTH_SECRET="$BETTER_AUTH_SECRET"
+  TODO_BROWSER_PORT="$BROWSER_PORT"
 )
 
-say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
-# shellcheck disable=SC2086
-as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
-  -httpd '$HTTPD' -apxs /usr/bin/apxs \
-  -httpd_conf '$SRC/t/conf/base.conf' -port select \
-  ${TODO_TEST_FILES:-}"
+if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
+  say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
+  # Its own port (several checkouts may test at once; some suites restart
+  # the server), on 127.0.0.1 only (t/conf/httpd.conf.in).
+  as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
+    -httpd '$HTTPD' -apxs /usr/bin/apxs \
+    -httpd_conf '$SRC/t/conf/base.conf' -port $(low_port) \
+    -servername 127.0.0.1 ${AT_FILES[*]}"
+fi
+
+# Root: t/system/tls.t starts Apache from a root shell, as a sysadmin does
+# (the suites drop to TODO_USER for every server).  Their figures (the
+# failover's) land in TODO_HOME/system-ha-figures.txt.
+if [ ${#SYSTEM_FILES[@]} -gt 0 ]; then
+  is_root || die "the system tests (${SYSTEM_FILES[*]}) need root"
+  say "system tests (as root, servers of their own): ${SYSTEM_FILES[*]}"
+  (cd "$SRC" && env "${TEST_ENV[@]}" TODO_HOME="$TODO_HOME" \
+     prove -v "${SYSTEM_FILES[@]}")
+fi
+
+# Deployment tests: as root, on the machine's own Apache and PostgreSQL
+# tools; each leaves the machine as it found it.
+if [ "$TODO_TEST_PASS" = plain ]; then
+  for t in "${DEPLOY_TESTS[@]}"; do
+    say "deployment test $t"
+    as_root bash "$TOP/$t" "$TODO_HOME/deploy/$(basename "$t" .sh)"
+  done
+fi
+check_system_apache
 say "all tests passed"

@@ -154,6 +154,16 @@ my @bad_raw = (
     ['a virtual host without keys',
      "<VirtualHost 127.0.0.1:1>\n<Location /api>\nSetHandler todo\n</Location>\n</VirtualHost>",
      'TodoJWTAlgorithms'],
+    # Todo* directives act on a todo location (or as server defaults):
+    # one in any other section would be silently ignored, so it is refused.
+    ['a Todo* directive in a location nested in a todo location',
+     "<Location /api>\nSetHandler todo\nTodoJWTSecret $good_secret\n</Location>\n"
+     . "<Location /api/v1/tasks>\nTodoMaxBodySize 1000\n</Location>",
+     'TodoMaxBodySize: has no effect in <Location /api/v1/tasks'],
+    ['a Todo* directive in a <Directory>',
+     "<Location /api>\nSetHandler todo\nTodoJWTSecret $good_secret\n</Location>\n"
+     . "<Directory \"$dir\">\nTodoJWTLeeway 10\n</Directory>",
+     'TodoJWTLeeway: has no effect'],
 );
 
 # Sound configurations with every kind of key material.

@@ -45,6 +45,17 @@ static void test_fixed(void **state)
     expect("/openapi.json", TODO_ROUTE_OPENAPI, NULL, NULL);
     expect("/v1/health", TODO_ROUTE_NONE, NULL, NULL);
     expect("/healthz", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docs", TODO_ROUTE_DOCS, NULL, NULL);
+    expect("/docs/", TODO_ROUTE_DOCS, NULL, NULL);
+    expect("/docs/init.js", TODO_ROUTE_DOCS_INIT, NULL, NULL);
+    expect("//docs//init.js/", TODO_ROUTE_DOCS_INIT, NULL, NULL);
+    expect("/docs/init.js/x", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docs/swagger-ui.css", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/v1/docs", TODO_ROUTE_NONE, NULL, NULL);
+    expect("/docsx", TODO_ROUTE_NONE, NULL, NULL);
+    /* A user called "docs" keeps the user-scoped shape. */
+    expect("/docs/tasks", TODO_ROUTE_TASKS, "docs", NULL);
+    expect("/v1/docs/tasks/7", TODO_ROUTE_TASK, "docs", "7");
 }
 
 static void test_canonical_and_alias(void **state)
@@ -130,6 +141,13 @@ static void test_methods(void **state)
         { "/health", "POST", TODO_OP_NOT_ALLOWED, 0 },
         { "/openapi.json", "GET", TODO_OP_OPENAPI, 0 },
         { "/openapi.json", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs", "GET", TODO_OP_DOCS, 0 },
+        { "/docs", "HEAD", TODO_OP_DOCS, 0 },
+        { "/docs", "POST", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs/init.js", "GET", TODO_OP_DOCS_INIT, 0 },
+        { "/docs/init.js", "HEAD", TODO_OP_DOCS_INIT, 0 },
+        { "/docs/init.js", "DELETE", TODO_OP_NOT_ALLOWED, 0 },
+        { "/docs", "OPTIONS", TODO_OP_OPTIONS, 0 },
         { "/v1/tasks", "GET", TODO_OP_LIST, 1 },
         { "/v1/tasks", "HEAD", TODO_OP_LIST, 1 },
         { "/v1/tasks", "POST", TODO_OP_CREATE, 1 },
@@ -172,6 +190,9 @@ static void test_allow(void **state)
     (void)state;
     assert_string_equal(op_of("/health", "GET").allow, "GET, HEAD, OPTIONS");
     assert_string_equal(op_of("/openapi.json", "PUT").allow,
+                        "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/docs", "PUT").allow, "GET, HEAD, OPTIONS");
+    assert_string_equal(op_of("/docs/init.js", "POST").allow,
                         "GET, HEAD, OPTIONS");
     assert_string_equal(op_of("/v1/tasks", "PUT").allow,
                         "GET, HEAD, POST, OPTIONS");
@@ -216,6 +237,52 @@ static void test_names(void **state)
     assert_string_equal(todo_route_method_name(-1), "other");
 }
 
+/* "TodoDocs off": the docs routes become unknown paths, nothing else
+ * changes. */
+static void test_drop_docs(void **state)
+{
+    static const char *const paths[] = { "/docs", "/docs/init.js" };
+    static const char *const methods[] = { "GET", "POST", "OPTIONS" };
+    todo_route_t r;
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < 3; j++) {
+            r = op_of(paths[i], methods[j]);
+            todo_route_drop_docs(&r);
+            assert_int_equal(r.route, TODO_ROUTE_NONE);
+            assert_int_equal(r.op, TODO_OP_NOT_FOUND);
+            assert_string_equal(r.allow, "");
+            assert_int_equal(r.needs_user, 0);
+        }
+    }
+    r = op_of("/docs/tasks", "GET");
+    todo_route_drop_docs(&r);
+    assert_int_equal(r.op, TODO_OP_LIST);
+    assert_string_equal(r.user, "docs");
+    r = op_of("/openapi.json", "GET");
+    todo_route_drop_docs(&r);
+    assert_int_equal(r.op, TODO_OP_OPENAPI);
+}
+
+static void test_paths(void **state)
+{
+    (void)state;
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/api", TODO_ROUTE_OPENAPI),
+        "/api/openapi.json");
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/api", TODO_ROUTE_DOCS_INIT),
+        "/api/docs/init.js");
+    assert_string_equal(todo_route_path(todo_test_pool, "", TODO_ROUTE_DOCS),
+                        "/docs");
+    assert_string_equal(
+        todo_route_path(todo_test_pool, "/a", TODO_ROUTE_HEALTH), "/a/health");
+    assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_TASK));
+    assert_null(todo_route_path(todo_test_pool, "/api", TODO_ROUTE_NONE));
+}
+
 static void test_task_path(void **state)
 {
     (void)state;
@@ -235,6 +302,8 @@ int main(void)
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_allow),
+        cmocka_unit_test(test_drop_docs),
+        cmocka_unit_test(test_paths),
         cmocka_unit_test(test_task_path),
         cmocka_unit_test(test_names),
     };

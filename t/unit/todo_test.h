@@ -32,6 +32,11 @@ int todo_test_main(const char *name, const struct CMUnitTest *tests,
     todo_test_main(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, \
                    teardown)
 
+/* The whole file at path, NUL-terminated, in p, or NULL when it cannot be
+ * read; *len (may be NULL) gets its length.  For programs that are no
+ * cmocka test (t/tools/jwt_sign.c). */
+char *todo_test_read_file(apr_pool_t *p, const char *path, apr_size_t *len);
+
 /* The whole file `name` -- relative to t/data (TODO_TEST_DATA) unless it
  * is an absolute path -- NUL-terminated, in p; *len (may be NULL) gets
  * its length.  A file that cannot be read fails the test. */
