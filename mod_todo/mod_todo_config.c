@@ -36,7 +36,7 @@ static const todo_dir_cfg defaults = {
     /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
      * swagger-ui-dist 5 */
     .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
-    .rate_requests = 0,                   /* TodoRateLimit: off */
+    .rate_requests = 0, /* TodoRateLimit: off */
     .rate_seconds = 0,
     .rate_burst = 0,
 };

@@ -44,8 +44,8 @@ typedef struct {
     apr_off_t max_body;
     int page_default;
     int page_max;
-    int docs;                /* serve P/docs */
-    const char *docs_assets; /* where it loads Swagger UI from */
+    int docs;                        /* serve P/docs */
+    const char *docs_assets;         /* where it loads Swagger UI from */
     todo_ratelimit_conf_t ratelimit; /* requests 0: off */
 } todo_site_t;
 
