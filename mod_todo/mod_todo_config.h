@@ -34,6 +34,9 @@ typedef struct todo_dir_cfg {
     /* The docs page (P/docs). */
     int docs;                /* TodoDocs: 1 on, 0 off */
     const char *docs_assets; /* TodoDocsAssets: Swagger UI's URL prefix */
+    int rate_requests;       /* TodoRateLimit; 0: off, TODO_UNSET: unset */
+    int rate_seconds;
+    int rate_burst; /* 0: as many as requests */
     /* Set at startup on the sections with "SetHandler todo". */
     const todo_site_t *site; /* NULL: not a todo location */
     /* A main-server <Location> is served by every virtual host too, with

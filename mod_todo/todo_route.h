@@ -46,7 +46,8 @@ typedef enum {
     TODO_OP_REPLACE,   /* PUT .../tasks/{id} */
     TODO_OP_PATCH,     /* PATCH .../tasks/{id} */
     TODO_OP_COMPLETE,  /* PATCH .../tasks/{id}/complete */
-    TODO_OP_DELETE     /* DELETE .../tasks/{id} */
+    TODO_OP_DELETE,    /* DELETE .../tasks/{id} */
+    TODO_OP_COUNT      /* (the number of operations) */
 } todo_op_e;
 
 typedef struct {
@@ -78,6 +79,17 @@ void todo_route_drop_docs(todo_route_t *out);
  * The docs page names the document and its script with these. */
 const char *todo_route_path(apr_pool_t *p, const char *prefix,
                             todo_route_e route);
+
+/* The operation's name, for metrics' "route" label ("list", "create",
+ * ...; "other" for anything else). */
+const char *todo_route_op_name(todo_op_e op);
+
+/* Methods as the metrics count them: the API's methods (0 to
+ * TODO_ROUTE_METHODS - 2) and every other method under one last index,
+ * so that a client cannot make up labels. */
+#define TODO_ROUTE_METHODS 8
+int todo_route_method_index(const char *method);
+const char *todo_route_method_name(int index);
 
 /* The canonical path of task id under prefix ("/api/v1/tasks/<id>"), in
  * p: the Location of a created task. */

@@ -90,11 +90,12 @@ fi
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
 # clang-format and clang-tidy for the style check; chromium (and a font for
-# its screenshots) for t/browser.
+# its screenshots) for t/browser; promtool (prometheus) parses the metrics
+# in t/ops/metrics.t.
 # openssl for t/system/tls.t's certificates; pg_auto_failover, for the
 # PostgreSQL that is installed, for t/system/ha_failover.t.
 ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
-  clang-tidy chromium fonts-liberation openssl
+  clang-tidy chromium fonts-liberation openssl prometheus
 PG_MAJOR=$(basename "$(dirname "$(pg_bindir)")")
 ensure_packages "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli
 ensure_node

@@ -67,7 +67,7 @@ my %ROUTE_STATUSES = (
     },
 );
 my %SPEC_STATUSES = map { $_ => 1 }
-    (200, 201, 204, 304, 400, 401, 403, 404, 405, 412, 413, 415, 422, 500, 503);
+    (200, 201, 204, 304, 400, 401, 403, 404, 405, 412, 413, 415, 422, 429, 500, 503);
 
 sub route_kind {
     my ($path) = @_;
@@ -357,6 +357,9 @@ eval {
                PayloadTooLarge => [413, 'PAYLOAD_TOO_LARGE'],
                UnsupportedMediaType => [415, 'UNSUPPORTED_MEDIA_TYPE'],
                UnprocessableEntity => [422, 'UNPROCESSABLE_ENTITY'],
+               TooManyRequests => [429, 'TOO_MANY_REQUESTS', 'Retry-After',
+                                   'RateLimit-Limit', 'RateLimit-Remaining',
+                                   'RateLimit-Reset'],
                InternalError => [500, 'INTERNAL_ERROR'],
                ServiceUnavailable => [503, 'SERVICE_UNAVAILABLE', 'Retry-After']);
     my @err_bad;

@@ -280,6 +280,8 @@ static void verify(apr_pool_t *p, const char *tok, size_t len,
     st = todo_jwt_verify(p, tok, len, pol, sets, 2, NOW, &res, &reason);
     if (st != TODO_JWT_OK) {
         CHECK(reason);
+        /* Every reason has its class for the metrics' fixed label set. */
+        CHECK(todo_jwt_reason_class(reason) != TODO_AUTHF_OTHER);
         return;
     }
     CHECK(!expect_invalid);

@@ -1681,6 +1681,39 @@ static void test_reason_needs_keys(void **state)
     assert_false(todo_jwt_reason_needs_keys(""));
 }
 
+/* Reasons fall into the metrics' fixed classes, never "other" for a
+ * reason todo_jwt_verify gives. */
+static void test_reason_class(void **state)
+{
+    todo_jwt_policy_t pol = policy();
+    const char *ed = ed_token(NULL, claims(NOW + 60));
+    const char *reason;
+    size_t n;
+    unsigned char *sig;
+
+    (void)state;
+    verify_at("not.a.token!", ks_pem, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_MALFORMED);
+    verify_at(hsp(claims(NOW - 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_EXPIRED);
+    sig = signature_of(ed, &n);
+    sig[0] ^= 1;
+    verify_at(replace_segment(ed, 2, todo_test_b64url(todo_test_pool, sig, n)),
+              ks_pem, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_SIGNATURE);
+    pol.issuer = "https://issuer.example.com";
+    verify_at(hsp(claims(NOW + 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_string_equal(reason, "issuer mismatch");
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_CLAIMS);
+    pol = policy();
+    pol.algs = TODO_ALG_BIT(TODO_ALG_EDDSA);
+    verify_at(hsp(claims(NOW + 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_ALGORITHM);
+    assert_int_equal(todo_jwt_reason_class("something else"),
+                     TODO_AUTHF_OTHER);
+    assert_int_equal(todo_jwt_reason_class(NULL), TODO_AUTHF_OTHER);
+}
+
 /* Failed checks must not leave errors in the thread's OpenSSL queue: in
  * httpd the next reader of that queue may be mod_ssl. */
 static void test_error_queue_clean(void **state)
@@ -1760,6 +1793,7 @@ int main(void)
         cmocka_unit_test(test_jwks_rsa),
         cmocka_unit_test(test_rsa_public_check),
         cmocka_unit_test(test_reason_needs_keys),
+        cmocka_unit_test(test_reason_class),
         cmocka_unit_test(test_secret_not_a_key),
         cmocka_unit_test(test_error_queue_clean),
     };
