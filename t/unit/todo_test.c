@@ -2,6 +2,7 @@
 #include "todo_test.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -92,4 +93,21 @@ char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len)
 const char *todo_test_b64url(apr_pool_t *p, const void *data, apr_size_t n)
 {
     return todo_b64_encode(p, data, n);
+}
+
+const char *todo_test_sign_ed25519(apr_pool_t *p, EVP_PKEY *k,
+                                   const char *input)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char sig[64];
+    size_t siglen = sizeof(sig);
+
+    assert_int_equal(
+        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k, NULL), 1);
+    assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
+                                    (const unsigned char *)input,
+                                    strlen(input)),
+                     1);
+    EVP_MD_CTX_free(ctx);
+    return apr_pstrcat(p, input, ".", todo_test_b64url(p, sig, siglen), NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <apr_pools.h>
+#include <openssl/evp.h>
 
 /* The pool of the whole run, made by todo_test_main() before the first
  * group fixture runs and destroyed after the last test. */
@@ -45,5 +46,10 @@ char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len);
 /* base64url without padding, in p.  The core's encoder, which test_b64
  * checks against RFC 4648's vectors. */
 const char *todo_test_b64url(apr_pool_t *p, const void *data, apr_size_t n);
+
+/* input (the JWS signing input "header.payload") signed with the Ed25519
+ * private key k: the whole compact token, in p. */
+const char *todo_test_sign_ed25519(apr_pool_t *p, EVP_PKEY *k,
+                                   const char *input);
 
 #endif
