@@ -1,10 +1,11 @@
 -- wrk script for mod_todo: spreads requests across the benchmark users'
--- tokens and tasks.  Arguments (after "--"): scenario, data directory.
+-- tokens and tasks.  Arguments (after "--"): scenario, data directory,
+-- and optionally the route prefix (default /api).
 --   scenario: list | get | create | patch | mix (80 % reads / 20 % writes)
 -- The data directory holds tokens.txt ("user token" per line) and
 -- tasks.txt ("user task-id" per line), written by bench/run.sh.
 
-local scenario, users, tasks = "list", {}, {}
+local scenario, users, tasks, prefix = "list", {}, {}, "/api"
 local counter = 0
 -- Requests that do not change from one call to the next are formatted
 -- once, in init: wrk shares the cores with Apache and PostgreSQL, and
@@ -27,6 +28,7 @@ end
 function init(args)
   scenario = args[1] or "list"
   local dir = args[2] or "."
+  prefix = args[3] or "/api"
   local tok = {}
   for _, l in ipairs(lines(dir .. "/tokens.txt")) do
     local u, t = l:match("^(%S+) (%S+)$")
@@ -39,12 +41,12 @@ function init(args)
   end
   math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
   for i, u in ipairs(users) do
-    lists[i] = wrk.format("GET", "/api/v1/tasks?limit=20", auth(u.token))
+    lists[i] = wrk.format("GET", prefix .. "/v1/tasks?limit=20", auth(u.token))
   end
   for i, t in ipairs(tasks) do
-    gets[i] = wrk.format("GET", "/api/v1/tasks/" .. t.id, auth(t.token))
+    gets[i] = wrk.format("GET", prefix .. "/v1/tasks/" .. t.id, auth(t.token))
     for p = 0, 3 do
-      patches[4 * (i - 1) + p + 1] = wrk.format("PATCH", "/api/v1/tasks/" .. t.id,
+      patches[4 * (i - 1) + p + 1] = wrk.format("PATCH", prefix .. "/v1/tasks/" .. t.id,
         auth(t.token, true), string.format('{"priority":%d}', p))
     end
   end
@@ -61,7 +63,7 @@ end
 local function create()
   local u = users[math.random(#users)]
   counter = counter + 1
-  return wrk.format("POST", "/api/v1/tasks", auth(u.token, true),
+  return wrk.format("POST", prefix .. "/v1/tasks", auth(u.token, true),
     string.format('{"title":"bench task %d","description":"created by the benchmark",'
                   .. '"priority":%d,"due_at":"2030-01-01T00:00:00Z"}', counter,
                   math.random(0, 3)))

@@ -26,6 +26,10 @@
 # what scripts/serve.sh sets (e.g. synchronous_commit=off to see how much
 # of the writes' latency is the WAL flush; README, Performance).
 # BENCH_HOLD=1 sets everything up, then waits with the servers running.
+# BENCH_MODE=ops measures, instead of the scenarios, what the operations
+# features cost: metrics on vs off, a rate limit that never triggers vs
+# none, and latency at a fixed load (bench/ops.sh says how; its own
+# BENCH_OPS_* settings are there).
 # Results are also written to $TODO_BENCH_HOME/results.txt.
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -472,6 +476,12 @@ reset_data() {
   pg_psql "$PG" -d todo -c "DELETE FROM tasks WHERE title LIKE 'bench task%'" \
     -c "VACUUM ANALYZE tasks, task_counts" >/dev/null
 }
+
+if [ "${BENCH_MODE:-}" = ops ]; then
+  # shellcheck source=bench/ops.sh
+  source "$TODO_HOME/src/bench/ops.sh"
+  exit 0
+fi
 
 CPU_ROWS=()      # "scenario conns req/s module-cpu ceiling ceiling-cpu" per run
 for s in $SCENARIOS; do

@@ -4,7 +4,9 @@
  *   sqltext todo_get :u :t
  * so that pgbench runs exactly the module's SQL for the ceiling.
  * sqltext --session prints the session settings the module gives its
- * connections, as PGOPTIONS for pgbench ("-c name=value ..."). */
+ * connections, as PGOPTIONS for pgbench ("-c name=value ...");
+ * sqltext --list every statement's label and argument count, one a line
+ * (bench/scope.sh EXPLAINs them all). */
 #include <stdio.h>
 #include <string.h>
 #include <apr_general.h>
@@ -18,6 +20,13 @@ int main(int argc, char **argv)
 
     if (argc == 2 && !strcmp(argv[1], "--session")) {
         puts(TODO_SQL_SESSION_PGOPTIONS);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--list")) {
+        for (i = 0; i < TODO_STMT_COUNT; i++) {
+            st = todo_sql_stmt((todo_stmt_e)i);
+            printf("%s %d\n", st->label, st->nargs);
+        }
         return 0;
     }
     for (i = 0; i < TODO_STMT_COUNT; i++) {

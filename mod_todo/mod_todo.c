@@ -9,6 +9,9 @@
 #include "mod_todo_auth.h"
 #include "mod_todo_config.h"
 #include "mod_todo_dbd.h"
+#include "mod_todo_metrics.h"
+#include "mod_todo_ratelimit.h"
+#include <mod_status.h>
 #include "todo_fetch.h"
 
 /* ------------------------------------------------ the core's error log */
@@ -63,16 +66,28 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     const char *err;
     int i;
 
-    (void)pconf;
     (void)plog;
     (void)ptemp;
     log_server = s;
+    /* Before the early return: a server may serve its metrics (or
+     * mod_status) without a todo location of its own. */
+    if ((err = todo_metrics_post_config(pconf, s)) != NULL
+        || (err = todo_ratelimit_post_config(pconf, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                     TODOLOG(0030) "mod_todo: %s", err);
+        return !OK;
+    }
     if (!todo_servers || !todo_servers->nelts) {
         return OK;
     }
     if ((err = todo_dbd_init()) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
                      TODOLOG(0002) "mod_todo: %s", err);
+        return !OK;
+    }
+    if ((err = todo_dbd_gates(pconf, todo_servers)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                     TODOLOG(0030) "mod_todo: %s", err);
         return !OK;
     }
     for (i = 0; i < todo_servers->nelts; i++) {
@@ -83,6 +98,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                " serving %d server(s)",
                  todo_servers->nelts);
     return OK;
+}
+
+static void child_init(apr_pool_t *p, server_rec *s)
+{
+    todo_req_child_init(p, s);
+    todo_metrics_child_init(p, s);
+    todo_ratelimit_child_init(p, s);
 }
 
 /* ------------------------------------------------------------- hooks */
@@ -103,11 +125,17 @@ static void register_hooks(apr_pool_t *p)
      * location stops the server there, never at the first request. */
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    /* Each child draws its own random request-id prefix. */
-    ap_hook_child_init(todo_req_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Each child draws its own random request-id prefix, takes its slot
+     * in the shared metrics and learns the pid it holds rate-limit locks
+     * with. */
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* ... and keeps the key of cursors and sync tokens once it has read
      * it from the database. */
     ap_hook_child_init(todo_secret_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* libpq in a child must not look for client certificates in a HOME
+     * the child cannot enter (root's, inherited from "apachectl start"):
+     * fixed before mod_dbd opens the pool's first connections (DBDMin). */
+    ap_hook_child_init(todo_dbd_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     /* The request's state is made as soon as httpd has walked the
      * locations, before it decodes the URI: its own refusals from then
      * on (an encoded slash or NUL is a 404) come out as our JSON, with a
@@ -132,7 +160,20 @@ static void register_hooks(apr_pool_t *p)
      * arrives without a user all the same. */
     ap_hook_access_checker(todo_auth_check_access, NULL, NULL,
                            APR_HOOK_MIDDLE);
+    /* The rate limit right after authentication (a later order in the
+     * same phase: it needs r->user) and before any database work, which
+     * only the handler does. */
+    ap_hook_access_checker(todo_ratelimit_check, NULL, NULL, APR_HOOK_LAST);
     ap_hook_handler(todo_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(todo_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Every request of a todo location is counted once its answer is
+     * sent, whoever answered it (the handler, the access checker, httpd's
+     * own errors); the first so that no other logger's failure skips it. */
+    ap_hook_log_transaction(todo_metrics_log, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
+    /* mod_status' page shows the same figures (a no-op without it). */
+    APR_OPTIONAL_HOOK(ap, status_hook, todo_metrics_status, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     /* httpd's own error pages under a todo location become JSON. */
     ap_hook_insert_error_filter(todo_api_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);

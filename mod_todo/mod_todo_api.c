@@ -11,6 +11,7 @@
 #include "todo_docs.h"
 #include "todo_idem.h"
 #include "todo_json.h"
+#include "todo_metrics.h"
 #include "todo_query.h"
 #include "todo_sql.h"
 #include "todo_text.h"
@@ -563,6 +564,7 @@ static int idem_run(request_rec *r, todo_req_t *q, idem_t *ik,
         todo_rlog(r, APLOG_DEBUG, 0, 0304,
                   "Idempotency-Key: replayed the answer of request %s",
                   todo_dbd_col(&rows, TODO_IDEM_COL_REQUEST_ID));
+        todo_metrics_idempotent_replay();
         return send_answer(r, &rows, 1);
     }
     if (!strcmp(outcome, "mismatch")) {

@@ -3,6 +3,9 @@
 #include <apr_lib.h>
 
 #include "mod_todo_auth.h"
+#include "todo_metrics.h"
+
+#define EMPTY_TOKEN "empty token"
 
 /* The token of "Authorization: Bearer <token>".  The scheme's name is
  * case-insensitive (RFC 7235 section 2.1): real clients send "bearer".
@@ -32,6 +35,10 @@ static int unauthorized(request_rec *r, todo_req_t *q, const char *reason,
 {
     const char *challenge = "Bearer realm=\"todo\"";
 
+    todo_metrics_auth_failure(token_sent && strcmp(reason, EMPTY_TOKEN)
+                                  ? todo_jwt_reason_class(reason)
+                                  : TODO_AUTHF_MISSING);
+
     if (token_sent) {
         challenge = apr_psprintf(r->pool,
                                  "Bearer realm=\"todo\", "
@@ -52,6 +59,7 @@ static int unauthorized(request_rec *r, todo_req_t *q, const char *reason,
  * the server's failure (503), not the client's (401). */
 static int keys_unavailable(request_rec *r, todo_req_t *q, const char *why)
 {
+    todo_metrics_auth_failure(TODO_AUTHF_KEYS_UNAVAILABLE);
     todo_rlog(r, APLOG_WARNING, 0, 0102, "JWKS unavailable: %s", why);
     apr_table_setn(r->err_headers_out, "Retry-After", "5");
     return todo_req_refuse(r, q, HTTP_SERVICE_UNAVAILABLE,
@@ -74,7 +82,7 @@ static int authenticate(request_rec *r, todo_req_t *q)
                             0);
     }
     if (!*token) {
-        return unauthorized(r, q, "empty token", 1);
+        return unauthorized(r, q, EMPTY_TOKEN, 1);
     }
     switch (todo_verifier_check(q->site->verifier, r->pool, token,
                                 strlen(token), apr_time_sec(apr_time_now()),

@@ -36,6 +36,9 @@ static const todo_dir_cfg defaults = {
     /* TodoDocsAssets: like FastAPI's /docs, a public CDN copy of
      * swagger-ui-dist 5 */
     .docs_assets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
+    .rate_requests = 0, /* TodoRateLimit: off */
+    .rate_seconds = 0,
+    .rate_burst = 0,
     .idem_retention = 86400,   /* TodoIdempotencyRetention, s (a day) */
     .tomb_retention = 2592000, /* TodoTombstoneRetention, s (30 days) */
 };
@@ -52,6 +55,7 @@ void *todo_config_create_dir(apr_pool_t *p, char *dir)
     c->page_default = TODO_UNSET;
     c->page_max = TODO_UNSET;
     c->docs = TODO_UNSET;
+    c->rate_requests = TODO_UNSET;
     c->idem_retention = TODO_UNSET;
     c->tomb_retention = TODO_UNSET;
     return c;
@@ -92,6 +96,13 @@ void *todo_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(page_max);
     MERGE_INT(docs);
     MERGE_PTR(docs_assets);
+    /* TodoRateLimit's three numbers go together. */
+    n->rate_requests = add->rate_requests != TODO_UNSET ? add->rate_requests
+                                                        : base->rate_requests;
+    n->rate_seconds = add->rate_requests != TODO_UNSET ? add->rate_seconds
+                                                       : base->rate_seconds;
+    n->rate_burst =
+        add->rate_requests != TODO_UNSET ? add->rate_burst : base->rate_burst;
     MERGE_INT(idem_retention);
     MERGE_INT(tomb_retention);
     MERGE_PTR(site);
@@ -458,6 +469,36 @@ static const char *set_page(cmd_parms *cmd, void *dv, const char *def,
     return NULL;
 }
 
+/* TodoRateLimit requests seconds [burst], or off. */
+static const char *set_ratelimit(cmd_parms *cmd, void *dv, const char *req,
+                                 const char *secs, const char *burst)
+{
+    todo_dir_cfg *c = dv;
+    todo_ratelimit_conf_t rl;
+    long r, sec, b = 0;
+    const char *err;
+
+    if (!strcasecmp(req, "off") && !secs) {
+        c->rate_requests = 0;
+        c->rate_seconds = 0;
+        c->rate_burst = 0;
+        return NULL;
+    }
+    if (!secs || parse_int(req, 1, TODO_RATELIMIT_MAX_REQUESTS, &r)
+        || parse_int(secs, 1, TODO_RATELIMIT_MAX_SECONDS, &sec)
+        || (burst && parse_int(burst, 1, TODO_RATELIMIT_MAX_BURST, &b))) {
+        return dir_err(cmd, "needs requests (1-1000000), seconds (1-86400) "
+                            "and optionally a burst (1-100000), or off");
+    }
+    if ((err = todo_ratelimit_conf(&rl, r, sec, b)) != NULL) {
+        return dir_err(cmd, "%s", err);
+    }
+    c->rate_requests = (int)r;
+    c->rate_seconds = (int)sec;
+    c->rate_burst = (int)b;
+    return NULL;
+}
+
 static const char *set_docs_assets(cmd_parms *cmd, void *dv, const char *arg)
 {
     const char *err = todo_docs_check_assets(cmd->temp_pool, arg);
@@ -510,6 +551,9 @@ const command_rec todo_config_cmds[] = {
                   DIRCONF,
                   "URL prefix of Swagger UI 5's swagger-ui-bundle.js and "
                   "swagger-ui.css"),
+    AP_INIT_TAKE123("TodoRateLimit", set_ratelimit, NULL, DIRCONF,
+                    "requests per seconds for each user, and optionally "
+                    "the burst; or off"),
     AP_INIT_TAKE1("TodoIdempotencyRetention", set_int,
                   (void *)&spec_idem_retention, DIRCONF,
                   "seconds an Idempotency-Key and its answer are kept"),
@@ -728,6 +772,10 @@ static const char *make_site(apr_pool_t *pconf, const found_site *site,
     t->page_max = r->page_max;
     t->docs = r->docs;
     t->docs_assets = r->docs_assets;
+    if (r->rate_requests > 0) {
+        todo_ratelimit_conf(&t->ratelimit, r->rate_requests, r->rate_seconds,
+                            r->rate_burst);
+    }
     t->idem_retention = r->idem_retention;
     t->tomb_retention = r->tomb_retention;
     *out = t;

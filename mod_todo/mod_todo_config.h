@@ -34,8 +34,11 @@ typedef struct todo_dir_cfg {
     /* The docs page (P/docs). */
     int docs;                /* TodoDocs: 1 on, 0 off */
     const char *docs_assets; /* TodoDocsAssets: Swagger UI's URL prefix */
-    int idem_retention;      /* TodoIdempotencyRetention, seconds */
-    int tomb_retention;      /* TodoTombstoneRetention, seconds */
+    int rate_requests;       /* TodoRateLimit; 0: off, TODO_UNSET: unset */
+    int rate_seconds;
+    int rate_burst;     /* 0: as many as requests */
+    int idem_retention; /* TodoIdempotencyRetention, seconds */
+    int tomb_retention; /* TodoTombstoneRetention, seconds */
     /* Set at startup on the sections with "SetHandler todo". */
     const todo_site_t *site; /* NULL: not a todo location */
     /* A main-server <Location> is served by every virtual host too, with

@@ -1,14 +1,21 @@
 /* mod_dbd glue: pooled connections, prepared statements, recovery. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
+#include <apr_shm.h>
 #include <apr_dbd.h> /* before mod_dbd.h, which needs it */
 #include <mod_dbd.h>
 #include <libpq-fe.h>
 
 #include "mod_todo_dbd.h"
+#include "todo_dbgate.h"
+#include "todo_metrics.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
@@ -51,6 +58,289 @@ const char *todo_dbd_init(void)
     return NULL;
 }
 
+/* libpq looks for its files under $HOME: ~/.postgresql/postgresql.crt
+ * and .key (a client certificate, sent when present), root.crt (the CA of
+ * sslmode=verify-*, unless sslrootcert= says), ~/.pgpass.  Started from a
+ * root shell ("sudo -i; apachectl start"), the children inherit HOME=/root,
+ * which the unprivileged User cannot enter, and libpq then fails every TLS
+ * connection -- 'could not open certificate file
+ * "/root/.postgresql/postgresql.crt": Permission denied' -- although no
+ * client certificate was asked for (a file that does not exist is fine,
+ * one that cannot be looked at is an error).  So, in the child, after
+ * privileges were dropped and before mod_dbd opens its first connection:
+ * when HOME cannot be entered, point it at the child user's own home from
+ * the password database, which is where libpq looks when HOME is unset
+ * and what a login as that user would give.  A HOME the child can enter
+ * is the administrator's choice and stays.  Before any thread exists. */
+void todo_dbd_child_init(apr_pool_t *p, server_rec *s)
+{
+    const char *home = getenv("HOME");
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+
+    (void)p;
+    if (!home || !*home || access(home, X_OK) == 0 || errno != EACCES) {
+        return; /* usable, or absent: libpq copes */
+    }
+    if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) || !found) {
+        /* libpq falls back to the same lookup, finds no home and takes
+         * that as "no such files". */
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, 0, s,
+            TODOLOG(
+                0209) "HOME=%s cannot be entered by this child (uid %ld), "
+                      "which has no home of its own: HOME unset, for libpq",
+            home, (long)geteuid());
+        unsetenv("HOME");
+        return;
+    }
+    ap_log_error(
+        APLOG_MARK, APLOG_NOTICE, 0, s,
+        TODOLOG(0209) "HOME=%s cannot be entered by this child (user %s): "
+                      "HOME=%s instead, where libpq looks for ~/.postgresql "
+                      "and ~/.pgpass",
+        home, pw.pw_name, pw.pw_dir);
+    setenv("HOME", pw.pw_dir, 1);
+}
+
+/* ------------------------------------------------------ the outage gate */
+
+/* While the database cannot be reached, each child refuses its requests at
+ * once (503, Retry-After) and lets one request -- the probe -- try again
+ * after 125 ms, 250 ms, 500 ms, then every second or so (todo_dbgate).
+ * The probe first pings the server (PQping: no log line on either side
+ * when it is down, no session when it is up); only when the server
+ * accepts connections again are requests let through to mod_dbd's pooled
+ * connections, whose every failed acquire logs two lines.  Requests that
+ * come while the probe is out wait for it a little (PATIENCE: a ping
+ * takes tens of milliseconds on a busy server), and a child that sees the
+ * database back says so in shared memory, so that the other children let
+ * their requests through at once: once the database is back, the children
+ * serve again within milliseconds of one another.  The error log
+ * gets one line when a child loses the database (TODO0210) and one when
+ * it is back (TODO0211), with the count of refused requests.
+ * docs/operations.md, "When the database goes away". */
+#define GATE_FIRST apr_time_from_msec(125)
+#define GATE_CAP apr_time_from_sec(1)
+#define PATIENCE apr_time_from_msec(300)
+/* Set in the request pool of the request that is the probe. */
+#define PROBE_KEY "todo_dbd_probe"
+
+typedef struct {
+    todo_dbgate_t *gate;
+    const char *params;      /* DBDParams for PQping; NULL: no ping */
+    apr_uint64_t *seen_back; /* shared: when a child last saw it back */
+} db_t;
+
+static apr_hash_t *dbs; /* server_rec * -> db_t *, from post_config on */
+
+/* mod_dbd's configuration of server s.  mod_dbd.h exports its type
+ * (dbd_cfg_t, for the post_connect hook) but not the server record that
+ * holds it; that record begins with a pointer to it (httpd 2.2 and 2.4),
+ * and every dbd_cfg_t names its own server, which says the layout is the
+ * one we know.  NULL otherwise: then there is no ping, and a probe takes
+ * a pooled connection as any request would. */
+static const dbd_cfg_t *dbd_cfg_of(server_rec *s)
+{
+    module *m = ap_find_linked_module("mod_dbd.c");
+    dbd_cfg_t *const *rec;
+
+    if (!m || !(rec = ap_get_module_config(s->module_config, m)) || !*rec
+        || (*rec)->server != s) {
+        return NULL;
+    }
+    return *rec;
+}
+
+const char *todo_dbd_gates(apr_pool_t *pconf,
+                           const apr_array_header_t *servers)
+{
+    apr_hash_t *by_params = apr_hash_make(pconf);
+    apr_uint64_t *shared = NULL;
+    apr_shm_t *shm = NULL;
+    int i, n = 0;
+
+    /* One word per database, shared by the children (made before they
+     * are); without shared memory each child only learns for itself. */
+    if (servers->nelts
+        && apr_shm_create(&shm, servers->nelts * sizeof(apr_uint64_t), NULL,
+                          pconf)
+               == APR_SUCCESS) {
+        shared = apr_shm_baseaddr_get(shm);
+        memset(shared, 0, servers->nelts * sizeof(apr_uint64_t));
+    }
+    dbs = apr_hash_make(pconf);
+    for (i = 0; i < servers->nelts; i++) {
+        server_rec *sp = APR_ARRAY_IDX(servers, i, server_rec *);
+        const dbd_cfg_t *cfg = dbd_cfg_of(sp);
+        const char *key =
+            cfg ? apr_pstrcat(pconf, cfg->name, "\n", cfg->params, NULL) : "";
+        db_t *db = apr_hash_get(by_params, key, APR_HASH_KEY_STRING);
+
+        /* Servers that share a database share its gate. */
+        if (!db) {
+            db = apr_pcalloc(pconf, sizeof(*db));
+            db->gate = todo_dbgate_make(pconf, GATE_FIRST, GATE_CAP);
+            if (!db->gate) {
+                return "cannot make a mutex for the database gate";
+            }
+            if (cfg && !strcmp(cfg->name, "pgsql") && *cfg->params) {
+                db->params = cfg->params;
+            }
+            db->seen_back = shared ? &shared[n++]
+                                   : apr_pcalloc(pconf, sizeof(apr_uint64_t));
+            apr_hash_set(by_params, key, APR_HASH_KEY_STRING, db);
+        }
+        apr_hash_set(dbs, apr_pmemdup(pconf, &sp, sizeof(sp)), sizeof(sp), db);
+    }
+    return NULL;
+}
+
+static db_t *db_of(request_rec *r)
+{
+    return dbs ? apr_hash_get(dbs, &r->server, sizeof(r->server)) : NULL;
+}
+
+static int is_probe(request_rec *r)
+{
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, PROBE_KEY, r->pool);
+    return v != NULL;
+}
+
+static void probe_done(request_rec *r)
+{
+    apr_pool_userdata_setn(NULL, PROBE_KEY, NULL, r->pool);
+}
+
+static apr_uint32_t jitter(void)
+{
+    apr_uint32_t rnd = 0;
+
+    if (apr_generate_random_bytes((unsigned char *)&rnd, sizeof(rnd))) {
+        rnd = (apr_uint32_t)apr_time_now();
+    }
+    return rnd;
+}
+
+/* A connection could not be made or reset: shut the gate (and say so,
+ * once), or, for the probe, wait longer. */
+static void gate_failed(request_rec *r, const char *why)
+{
+    db_t *db = db_of(r);
+    int probe = is_probe(r);
+
+    if (!db) {
+        return;
+    }
+    if (todo_dbgate_failed(db->gate, apr_time_now(), probe, jitter())) {
+        todo_metrics_db_down(1);
+        todo_rlog(r, APLOG_ERR, 0, 0210,
+                  "database lost (%s): this child answers its requests 503 "
+                  "at once and tries to connect again at most about once a "
+                  "second, until the database is back",
+                  why);
+    }
+    if (probe) {
+        probe_done(r);
+    }
+}
+
+/* The database answered: when that ends an outage, say so, once, and
+ * tell the other children. */
+static void gate_reached(request_rec *r)
+{
+    db_t *db = db_of(r);
+    apr_interval_time_t down = 0;
+    apr_uint64_t refused = 0;
+    int probe;
+
+    if (!db || !todo_dbgate_shut(db->gate)) {
+        return;
+    }
+    probe = is_probe(r);
+    if (todo_dbgate_reached(db->gate, apr_time_now(), probe, &down,
+                            &refused)) {
+        __atomic_store_n(db->seen_back, (apr_uint64_t)apr_time_now(),
+                         __ATOMIC_RELAXED);
+        todo_metrics_db_down(0);
+        todo_rlog(
+            r, APLOG_NOTICE, 0, 0211,
+            "database reachable again after %" APR_TIME_T_FMT
+            ".%01d s; %" APR_UINT64_T_FMT " request(s) were refused meanwhile",
+            apr_time_sec(down), (int)(apr_time_usec(down) / 100000), refused);
+    }
+    if (probe) {
+        probe_done(r);
+    }
+}
+
+/* Whether the server accepts connections (for the probe), without
+ * opening a session: PQping. */
+static int ping(const db_t *db)
+{
+    PGPing st = PQping(db->params);
+
+    return st != PQPING_NO_RESPONSE && st != PQPING_REJECT;
+}
+
+/* Before any connection is taken: OK to go on, or 503 at once. */
+static int gate_enter(request_rec *r)
+{
+    db_t *db = db_of(r);
+    apr_interval_time_t wait = 0;
+    char *secs;
+
+    if (!db) {
+        return OK;
+    }
+    switch (todo_dbgate_enter(
+        db->gate, apr_time_now(),
+        (apr_time_t)__atomic_load_n(db->seen_back, __ATOMIC_RELAXED), PATIENCE,
+        &wait)) {
+    case TODO_DBGATE_OPEN:
+        return OK;
+    case TODO_DBGATE_PROBE:
+        apr_pool_userdata_setn("", PROBE_KEY, NULL, r->pool);
+        if (!db->params) {
+            return OK; /* no ping: this request is the probe */
+        }
+        if (ping(db)) {
+            /* The server takes connections: every request may try. */
+            todo_dbgate_answered(db->gate, 1);
+            probe_done(r);
+            return OK;
+        }
+        gate_failed(r, "ping");
+        wait = GATE_CAP;
+        break;
+    case TODO_DBGATE_REFUSE:
+        break;
+    }
+    todo_metrics_db_unavailable();
+    secs = apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                        apr_time_sec(wait + apr_time_from_sec(1) - 1));
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   strcmp(secs, "0") ? secs : "1");
+    todo_rlog(r, APLOG_DEBUG, 0, 0203,
+              "database unavailable: refused at once while this child backs "
+              "off");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* The request is done with the database: a probe that met neither
+ * outcome (cannot happen today) lets another request probe. */
+static void gate_leave(request_rec *r)
+{
+    db_t *db;
+
+    if (is_probe(r) && (db = db_of(r)) != NULL) {
+        todo_dbgate_release(db->gate, 1);
+        probe_done(r);
+    }
+}
+
 void todo_dbd_prepare_all(server_rec *s)
 {
     int i;
@@ -84,7 +374,7 @@ static int connection_lost(const char *msg)
     char code[6];
 
     if (todo_sql_error_code(msg, code)) {
-        return !strncmp(code, "57P", 3) || !strncmp(code, "08", 2);
+        return todo_sql_error_conn(msg) == TODO_SQL_CONN_LOST;
     }
     return !msg || strstr(msg, "server closed the connection")
            || strstr(msg, "no connection to the server");
@@ -208,10 +498,13 @@ static int suspect(ap_dbd_t *dbd)
 static int reconnect(request_rec *r, ap_dbd_t *dbd)
 {
     apr_atomic_inc32(&outages);
+    todo_metrics_db_error(TODO_DBERR_CONNECTION);
     if (apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle) != APR_SUCCESS
         || reprepare(r, dbd) < 0) {
+        gate_failed(r, "a connection was lost and could not be made again");
         return -1;
     }
+    gate_reached(r);
     return 0;
 }
 
@@ -248,6 +541,61 @@ static int recover(request_rec *r, ap_dbd_t *dbd, int idempotent)
     return idempotent ? 1 : -1;
 }
 
+/* Reset the connection unconditionally (apr_dbd_check_conn resets only a
+ * connection libpq reports broken, and one on a server that turned
+ * read-only is not).  PQreset connects again walking DBDParams' host list
+ * from the first host; with target_session_attrs=read-write libpq settles
+ * only on a server that takes writes.  0 when connected again. */
+static int reset(request_rec *r, ap_dbd_t *dbd, const char *code)
+{
+    PGconn *conn;
+
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        return apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle)
+                       == APR_SUCCESS
+                   ? 0
+                   : -1;
+    }
+    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        /* The request's 503 is logged as an error anyway (TODO0203);
+         * this says what each host answered. */
+        todo_rlog(r, APLOG_INFO, 0, 0207,
+                  "after SQLSTATE %s, no server "
+                  "accepting writes: %s",
+                  code, PQerrorMessage(conn));
+        return -1;
+    }
+    todo_rlog(r, APLOG_NOTICE, 0, 0208,
+              "after SQLSTATE %s, database "
+              "connection reset: now on %s port %s",
+              code, PQhost(conn), PQport(conn));
+    return 0;
+}
+
+/* Failover (SPEC section 11): the statement met a server that is not the
+ * primary any more -- it refused it as read-only (25006: a standby now,
+ * or a node being demoted or promoted) or ended the session (57P, 08).
+ * Reset the connection, which finds the new primary, and give it our
+ * statements.  Returns 1 when the statement may be sent again (`again`:
+ * it cannot have run, or it is idempotent), -1 otherwise (503): a write
+ * whose session was lost under it may have committed. */
+static int failover(request_rec *r, ap_dbd_t *dbd, const char *msg, int again)
+{
+    char code[6] = "";
+
+    todo_sql_error_code(msg, code);
+    apr_atomic_inc32(&outages); /* the pool's other connections too */
+    todo_metrics_db_error(TODO_DBERR_CONNECTION);
+    if (reset(r, dbd, code) < 0 || reprepare(r, dbd) < 0) {
+        gate_failed(r, "the connection was lost and no server took it again");
+        return -1;
+    }
+    gate_reached(r);
+    return again ? 1 : -1;
+}
+
 /* A statement refused as a stale plan (todo_sql_error_stale_plan): drop
  * it and prepare it again from the current tables (same session: its
  * settings stand); it never ran, so it may be sent again, write or not. */
@@ -260,6 +608,7 @@ static int renew(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                       apr_pstrcat(r->pool, "DEALLOCATE ", st->label, NULL))) {
         return recover(r, dbd, idempotent); /* the connection failed */
     }
+    todo_metrics_db_error(TODO_DBERR_STALE_PLAN);
     todo_rlog(r, APLOG_NOTICE, 0, 0206,
               "%s: the tables it reads changed "
               "since it was prepared; preparing it again",
@@ -283,7 +632,13 @@ static int exec_stmt(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
 
 static int unavailable(request_rec *r, const char *why)
 {
-    todo_rlog(r, APLOG_ERR, 0, 0203, "database unavailable: %s", why);
+    db_t *db = db_of(r);
+
+    /* During an outage the line that says the database is lost stands
+     * for every request it refuses. */
+    todo_metrics_db_unavailable();
+    todo_rlog(r, db && todo_dbgate_shut(db->gate) ? APLOG_DEBUG : APLOG_ERR, 0,
+              0203, "database unavailable: %s", why);
     apr_table_setn(r->err_headers_out, "Retry-After", "1");
     return HTTP_SERVICE_UNAVAILABLE;
 }
@@ -299,6 +654,12 @@ static int statement_failed(request_rec *r, const todo_stmt_t *st,
 {
     int status = todo_sql_error_status(msg);
 
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        return unavailable(r, msg); /* read-only or lost again */
+    }
+    todo_metrics_db_error(status == HTTP_CONFLICT      ? TODO_DBERR_CONFLICT
+                          : status == HTTP_BAD_REQUEST ? TODO_DBERR_DATA
+                                                       : TODO_DBERR_STATEMENT);
     todo_rlog(r, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, 0204,
               "%s failed: %s", st->label, msg);
     return status;
@@ -317,8 +678,17 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
         return OK;
     }
     msg = error_text(r, dbd, rv);
-    how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
-                                         : recover(r, dbd, idempotent);
+    switch (todo_sql_error_conn(msg)) {
+    case TODO_SQL_CONN_READ_ONLY:
+        how = failover(r, dbd, msg, 1); /* it never ran */
+        break;
+    case TODO_SQL_CONN_LOST:
+        how = failover(r, dbd, msg, idempotent);
+        break;
+    default:
+        how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
+                                             : recover(r, dbd, idempotent);
+    }
     if (how < 0) {
         return unavailable(r, msg);
     }
@@ -328,8 +698,8 @@ static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
     return rv ? statement_failed(r, st, msg) : OK;
 }
 
-int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
-                 int idempotent, todo_rows_t *rows)
+static int run(request_rec *r, todo_stmt_e which, const char **args,
+               int idempotent, todo_rows_t *rows)
 {
     const todo_stmt_t *st = todo_sql_stmt(which);
     ap_dbd_t *dbd = dbd_acquire(r);
@@ -338,6 +708,8 @@ int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
 
     if (!dbd) {
         apr_atomic_inc32(&outages);
+        todo_metrics_db_error(TODO_DBERR_CONNECTION);
+        gate_failed(r, "no connection: see mod_dbd's line above");
         return unavailable(r, "no connection");
     }
     if (!conn_state(dbd)->configured) {
@@ -356,6 +728,22 @@ int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
     rows->nrows = apr_dbd_num_tuples(dbd->driver, res);
     rows->row = NULL;
     return OK;
+}
+
+int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
+                 int idempotent, todo_rows_t *rows)
+{
+    int status = gate_enter(r);
+
+    if (status != OK) {
+        return status;
+    }
+    status = run(r, which, args, idempotent, rows);
+    if (status != HTTP_SERVICE_UNAVAILABLE) {
+        gate_reached(r); /* the database answered, whatever it said */
+    }
+    gate_leave(r);
+    return status;
 }
 
 int todo_dbd_row(request_rec *r, todo_rows_t *rows, int n)

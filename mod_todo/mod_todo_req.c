@@ -5,6 +5,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <http_core.h>
+#include <util_cfgtree.h>
 
 #include "mod_todo_req.h"
 #include "mod_todo_config.h"
@@ -211,4 +212,27 @@ int todo_req_map_to_storage(request_rec *r)
         }
     }
     return DECLINED;
+}
+
+static int tree_has(apr_pool_t *p, const ap_directive_t *node,
+                    const char *directive, const char *arg)
+{
+    for (; node; node = node->next) {
+        const char *args = node->args;
+
+        if (node->first_child
+            && tree_has(p, node->first_child, directive, arg)) {
+            return 1;
+        }
+        if (!strcasecmp(node->directive, directive)
+            && (!arg || !strcmp(ap_getword_conf(p, &args), arg))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int todo_req_conf_has(apr_pool_t *p, const char *directive, const char *arg)
+{
+    return tree_has(p, ap_conftree, directive, arg);
 }

@@ -14,6 +14,7 @@
 #include <apr_dbd.h>
 
 #include "todo_log.h"
+#include "todo_ratelimit.h"
 #include "todo_route.h"
 #include "todo_sql.h"
 #include "todo_token.h"
@@ -44,10 +45,11 @@ typedef struct {
     apr_off_t max_body;
     int page_default;
     int page_max;
-    int docs;                /* serve P/docs */
-    const char *docs_assets; /* where it loads Swagger UI from */
-    int idem_retention;      /* Idempotency-Key answers kept, seconds */
-    int tomb_retention;      /* tombstones kept (and sync tokens good) */
+    int docs;                        /* serve P/docs */
+    const char *docs_assets;         /* where it loads Swagger UI from */
+    todo_ratelimit_conf_t ratelimit; /* requests 0: off */
+    int idem_retention; /* Idempotency-Key answers kept, seconds */
+    int tomb_retention; /* tombstones kept (and sync tokens good) */
 } todo_site_t;
 
 /* What the hooks of one request share (r->request_config), set up by the
@@ -90,6 +92,11 @@ int todo_req_pre_translate(request_rec *r);
 int todo_req_translate(request_rec *r);
 int todo_req_map_to_storage(request_rec *r);
 int todo_req_header_parser(request_rec *r);
+
+/* Whether the server's configuration (every section, conditional ones
+ * included) has a directive named `directive` (case-insensitive) whose
+ * first argument is `arg` (exact; NULL: any).  For startup only. */
+int todo_req_conf_has(apr_pool_t *p, const char *directive, const char *arg);
 
 /* ------------------------------------------------- the database service */
 

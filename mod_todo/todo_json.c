@@ -109,6 +109,8 @@ static const status_entry_t status_table[] = {
       "The request body must be application/json." },
     { 422, "UNPROCESSABLE_ENTITY",
       "The request body could not be processed." },
+    { 429, "TOO_MANY_REQUESTS",
+      "Too many requests: the rate limit is exceeded." },
     { 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable." },
 };
 

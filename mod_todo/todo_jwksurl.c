@@ -21,6 +21,7 @@
 
 #include "todo_fetch.h"
 #include "todo_log.h"
+#include "todo_metrics.h"
 
 /* A set older than this is refetched even if no unknown kid was seen, so
  * revoked keys do not stay trusted forever. */
@@ -248,6 +249,7 @@ static jwks_set_t *refetch(todo_jwksurl_t *r, apr_time_t now)
     else {
         s = load_set(r, tmp, &err);
     }
+    todo_metrics_jwks_fetch(s != NULL);
     apr_thread_mutex_lock(r->mutex);
     if (s) {
         recovered(r, s);

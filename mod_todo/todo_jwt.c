@@ -174,6 +174,51 @@ static todo_jwt_status_e check_signature(const todo_keys_t *const *keysets,
     return TODO_JWT_INVALID;
 }
 
+/* Every reason todo_jwt_verify gives (and the verifier's own "token too
+ * long"), by class; the fuzzer checks that every reason it meets is
+ * here. */
+static const struct {
+    const char *reason;
+    todo_auth_failure_e cls;
+} reason_classes[] = {
+    { "malformed token", TODO_AUTHF_MALFORMED },
+    { "token too long", TODO_AUTHF_MALFORMED },
+    { "missing alg", TODO_AUTHF_MALFORMED },
+    { "unsupported critical header", TODO_AUTHF_MALFORMED },
+    { "invalid key id", TODO_AUTHF_MALFORMED },
+    { "not an access token (typ)", TODO_AUTHF_MALFORMED },
+    { "unsupported algorithm", TODO_AUTHF_ALGORITHM },
+    { "algorithm not allowed", TODO_AUTHF_ALGORITHM },
+    { reason_unknown_kid, TODO_AUTHF_SIGNATURE },
+    { reason_no_key, TODO_AUTHF_SIGNATURE },
+    { reason_bad_sig, TODO_AUTHF_SIGNATURE },
+    { "token expired", TODO_AUTHF_EXPIRED },
+    { "token not yet valid", TODO_AUTHF_EXPIRED },
+    { "token issued in the future", TODO_AUTHF_EXPIRED },
+    { "missing exp", TODO_AUTHF_CLAIMS },
+    { "exp is not an integer", TODO_AUTHF_CLAIMS },
+    { "nbf is not an integer", TODO_AUTHF_CLAIMS },
+    { "iat is not an integer", TODO_AUTHF_CLAIMS },
+    { "missing user claim", TODO_AUTHF_CLAIMS },
+    { "invalid user claim", TODO_AUTHF_CLAIMS },
+    { "issuer mismatch", TODO_AUTHF_CLAIMS },
+    { "audience mismatch", TODO_AUTHF_CLAIMS },
+};
+
+todo_auth_failure_e todo_jwt_reason_class(const char *reason)
+{
+    apr_size_t i;
+
+    for (i = 0;
+         reason && i < sizeof(reason_classes) / sizeof(reason_classes[0]);
+         i++) {
+        if (!strcmp(reason, reason_classes[i].reason)) {
+            return reason_classes[i].cls;
+        }
+    }
+    return TODO_AUTHF_OTHER;
+}
+
 int todo_jwt_reason_needs_keys(const char *reason)
 {
     return reason != NULL

@@ -15,6 +15,7 @@
 #include <apr_time.h>
 
 #include "todo_keys.h"
+#include "todo_metrics.h"
 
 /* Upper bound on the length of a compact token; longer ones are rejected
  * before anything is decoded. */
@@ -64,5 +65,9 @@ todo_jwt_status_e todo_jwt_verify(apr_pool_t *p, const char *token,
  * algorithm is one such keys serve; any other failure (malformed, not
  * allowed, expired...) is final. */
 int todo_jwt_reason_needs_keys(const char *reason);
+
+/* The class of a failure's reason (from todo_jwt_verify), for the
+ * metrics' todo_auth_failures_total{reason}: never the free text. */
+todo_auth_failure_e todo_jwt_reason_class(const char *reason);
 
 #endif

@@ -237,11 +237,36 @@ const char *todo_route_path(apr_pool_t *p, const char *prefix,
     }
 }
 
+const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
+                                 const char *id)
+{
+    return apr_pstrcat(p, prefix, "/v1/tasks/", id, NULL);
+}
+
 const char *todo_route_op_name(todo_op_e op)
 {
+    /* No default: a new operation must be named here (-Wswitch). */
     switch (op) {
+    case TODO_OP_NOT_FOUND:
+        return "not_found";
+    case TODO_OP_NOT_ALLOWED:
+        return "not_allowed";
+    case TODO_OP_OPTIONS:
+        return "options";
+    case TODO_OP_HEALTH:
+        return "health";
+    case TODO_OP_OPENAPI:
+        return "openapi";
+    case TODO_OP_DOCS:
+        return "docs";
+    case TODO_OP_DOCS_INIT:
+        return "docs_init";
+    case TODO_OP_LIST:
+        return "list";
     case TODO_OP_CREATE:
         return "create";
+    case TODO_OP_GET:
+        return "get";
     case TODO_OP_REPLACE:
         return "replace";
     case TODO_OP_PATCH:
@@ -250,13 +275,33 @@ const char *todo_route_op_name(todo_op_e op)
         return "complete";
     case TODO_OP_DELETE:
         return "delete";
-    default:
-        return NULL;
+    case TODO_OP_CHANGES:
+        return "changes";
+    case TODO_OP_COUNT:
+        break;
     }
+    return "other";
 }
 
-const char *todo_route_task_path(apr_pool_t *p, const char *prefix,
-                                 const char *id)
+static const char *const methods[TODO_ROUTE_METHODS] = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"
+};
+
+int todo_route_method_index(const char *method)
 {
-    return apr_pstrcat(p, prefix, "/v1/tasks/", id, NULL);
+    int i;
+
+    for (i = 0; method && i < TODO_ROUTE_METHODS - 1; i++) {
+        if (!strcmp(methods[i], method)) {
+            return i;
+        }
+    }
+    return TODO_ROUTE_METHODS - 1;
+}
+
+const char *todo_route_method_name(int index)
+{
+    return index >= 0 && index < TODO_ROUTE_METHODS
+               ? methods[index]
+               : methods[TODO_ROUTE_METHODS - 1];
 }

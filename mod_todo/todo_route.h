@@ -49,7 +49,8 @@ typedef enum {
     TODO_OP_PATCH,     /* PATCH .../tasks/{id} */
     TODO_OP_COMPLETE,  /* PATCH .../tasks/{id}/complete */
     TODO_OP_DELETE,    /* DELETE .../tasks/{id} */
-    TODO_OP_CHANGES    /* GET/HEAD .../changes */
+    TODO_OP_CHANGES,   /* GET/HEAD .../changes */
+    TODO_OP_COUNT      /* (the number of operations) */
 } todo_op_e;
 
 typedef struct {
@@ -85,10 +86,17 @@ void todo_route_drop_docs(todo_route_t *out);
 const char *todo_route_path(apr_pool_t *p, const char *prefix,
                             todo_route_e route);
 
-/* The name of a write operation ("create", "replace", "patch",
- * "complete", "delete"), part of an Idempotency-Key's fingerprint (two
- * path shapes of one operation are one request); NULL for the others. */
+/* The operation's name, for metrics' "route" label ("list", "create",
+ * ...; "other" for anything else), and part of an Idempotency-Key's
+ * fingerprint (two path shapes of one operation are one request). */
 const char *todo_route_op_name(todo_op_e op);
+
+/* Methods as the metrics count them: the API's methods (0 to
+ * TODO_ROUTE_METHODS - 2) and every other method under one last index,
+ * so that a client cannot make up labels. */
+#define TODO_ROUTE_METHODS 8
+int todo_route_method_index(const char *method);
+const char *todo_route_method_name(int index);
 
 /* The canonical path of task id under prefix ("/api/v1/tasks/<id>"), in
  * p: the Location of a created task. */

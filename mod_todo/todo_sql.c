@@ -851,16 +851,39 @@ int todo_sql_error_stale_plan(const char *message)
     return todo_sql_error_code(message, code) && !strcmp(code, "0A000");
 }
 
+/* Either way the connection is not on a primary any more: the glue
+ * resets it, which with target_session_attrs=read-write finds the new
+ * primary.  Only 25006 says for sure that nothing ran. */
+todo_sql_conn_e todo_sql_error_conn(const char *message)
+{
+    char code[6];
+
+    if (!todo_sql_error_code(message, code)) {
+        return TODO_SQL_CONN_OK;
+    }
+    if (!strcmp(code, "25006")) {
+        return TODO_SQL_CONN_READ_ONLY;
+    }
+    if (!strncmp(code, "57P", 3) || !strncmp(code, "08", 2)) {
+        return TODO_SQL_CONN_LOST;
+    }
+    return TODO_SQL_CONN_OK;
+}
+
 /* The client's data: a unique violation (23505) is a conflict; a check
  * constraint (23514) or a value the column's type refuses (class 22,
  * data exception: out of range, invalid input syntax, too long) a bad
- * request.  Anything else, or no code at all, is the server's fault. */
+ * request.  A server that cannot take the statement now is unavailable.
+ * Anything else, or no code at all, is the server's fault. */
 int todo_sql_error_status(const char *message)
 {
     char code[6];
 
     if (!todo_sql_error_code(message, code)) {
         return 500;
+    }
+    if (todo_sql_error_conn(message) != TODO_SQL_CONN_OK) {
+        return 503;
     }
     if (!strcmp(code, "23505")) {
         return 409;

@@ -211,8 +211,26 @@ int todo_sql_error_code(const char *message, char code[6]);
 /* Classify a PostgreSQL error message (verbose form) after a failed
  * statement, by its SQLSTATE, whatever the server's language:
  * 400 for a check constraint or bad value, 409 for a unique violation,
- * 500 for anything else. */
+ * 503 when the server could not take it (todo_sql_error_conn() is not
+ * TODO_SQL_CONN_OK), 500 for anything else. */
 int todo_sql_error_status(const char *message);
+
+/* What a failed statement tells about its connection (SPEC section 11,
+ * failover).  By SQLSTATE only: a message without one (libpq's own words,
+ * in the client's language) is TODO_SQL_CONN_OK here, and the glue finds
+ * out by a round trip whether the connection still works. */
+typedef enum {
+    TODO_SQL_CONN_OK = 0, /* the statement's own failure */
+    /* 25006: the server refused it as read-only -- a standby now, or a
+     * node being promoted or demoted.  Refused before it ran anything. */
+    TODO_SQL_CONN_READ_ONLY,
+    /* Classes 57P (57P01 admin shutdown, 57P02 crash shutdown, 57P03
+     * cannot connect now, ...) and 08 (connection exception): the session
+     * is gone.  Whether the statement ran is unknown. */
+    TODO_SQL_CONN_LOST
+} todo_sql_conn_e;
+
+todo_sql_conn_e todo_sql_error_conn(const char *message);
 
 /* Whether the message (verbose form) is PostgreSQL refusing a prepared
  * statement whose result columns changed type since it was prepared (a

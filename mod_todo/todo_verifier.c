@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "todo_jwksurl.h"
+#include "todo_metrics.h"
 #include "todo_tokcache.h"
 
 /* Verified tokens remembered per location and process. */
@@ -140,8 +141,10 @@ todo_verify_e todo_verifier_check(todo_verifier_t *v, apr_pool_t *p,
     }
     if (todo_tokcache_get(v->cache, token, len, now, p, &out->user)) {
         out->cached = 1;
+        todo_metrics_token_cache(1);
         return TODO_VERIFY_OK;
     }
+    todo_metrics_token_cache(0);
     st = verify(v, p, token, len, now, &res, &out->reason);
     out->alg = res.alg;
     out->kid = res.kid;

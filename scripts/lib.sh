@@ -71,6 +71,12 @@ ensure_packages() {
   apt_get install -y -q --no-install-recommends "${missing[@]}"
   apache_enabled_reset "$apache_before"
   system_servers_restore "$running_before" "$fresh_apache" "${missing[*]}"
+  # prometheus (for promtool) comes with a Prometheus server, which
+  # systemd starts: not one of ours.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus \
+      && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 }
 
 apt_get() {

@@ -11,14 +11,23 @@
 #                round trip with sqitch, API, authentication, database
 #                restarts, Better Auth interop, the docs page, and the
 #                browser tests in headless Chromium);
-#             3. the deployment test t/deploy/install_deb.sh: the Debian
-#                package built, lintian-clean, installed into the machine's
-#                own Apache as docs/install-debian.md says, serving, purged
-#                (as root; it leaves the machine as it found it);
-#   sanitize  the same unit and integration tests with the module and the
-#             tests built with AddressSanitizer (LeakSanitizer too in the
-#             unit tests) and UBSan, Apache started with libasan preloaded:
-#             a report fails the test that caused it (see t/logs/error_log).
+#             3. the system tests (t/system, run as root with prove), each
+#                with servers of its own: TLS to a TLS-only PostgreSQL
+#                with Apache started from a root shell; failover with a
+#                pg_auto_failover formation under load;
+#             4. the deployment tests (as root; each leaves the machine as
+#                it found it): t/deploy/container.sh, the container image
+#                built with podman from the Dockerfile on base images made
+#                with debootstrap, run with buildah as its non-root user
+#                (migrate, serve, health check, refusals) against a TLS
+#                PostgreSQL; t/deploy/install_deb.sh, the Debian package
+#                built, lintian-clean, installed into the machine's own
+#                Apache as docs/install-debian.md says, serving, purged;
+#   sanitize  the same unit, integration and system tests with the module
+#             and the tests built with AddressSanitizer (LeakSanitizer too
+#             in the unit tests) and UBSan, Apache started with libasan
+#             preloaded: a report fails the test that caused it (see
+#             t/logs/error_log).
 # Everything it starts is stopped again, also on failure, and the machine's
 # own Apache keeps the modules, sites and configurations it had enabled: a
 # pass fails if /etc/apache2/*-enabled differ afterwards (see
@@ -26,7 +35,7 @@
 #
 # Environment: TODO_TEST_HOME (work area, default /var/tmp/mod_todo-test;
 # the sanitize pass appends "-sanitize"), TODO_TEST_FILES (run only these
-# t/*.t files and t/deploy/*.sh tests), TODO_TEST_PASS (plain or sanitize:
+# t/*.t files, t/system/*.t and t/deploy/*.sh tests), TODO_TEST_PASS (plain or sanitize:
 # run only that pass).
 source "$(dirname "$0")/lib.sh"
 
@@ -63,24 +72,32 @@ check_system_apache() {
   return 1
 }
 
-# The selected tests: t/deploy/*.sh run as root after the Apache::Test
-# suites (plain pass only); the rest go to t/TEST.
-AT_FILES=() DEPLOY_TESTS=()
+# The selected tests: t/system/*.t (prove, as root, both passes) and
+# t/deploy/*.sh (as root, plain pass only) run after the Apache::Test
+# suites; the rest (and any t/TEST option) go to t/TEST.
+AT_FILES=() SYSTEM_FILES=() DEPLOY_TESTS=()
 for f in ${TODO_TEST_FILES:-}; do
   case $f in
     t/deploy/*.sh) DEPLOY_TESTS+=("$f") ;;
+    t/system/*) SYSTEM_FILES+=("$f") ;;
     *) AT_FILES+=("$f") ;;
   esac
 done
 if [ -z "${TODO_TEST_FILES:-}" ]; then
   mapfile -t DEPLOY_TESTS < <(cd "$TOP" && ls t/deploy/*.sh)
+  mapfile -t SYSTEM_FILES < <(cd "$TOP" && ls t/system/*.t)
 fi
 
 # clang with its runtime libraries (libFuzzer, the sanitizers) for t/fuzz;
 # clang-format and clang-tidy for the style check; chromium (and a font for
-# its screenshots) for t/browser.
+# its screenshots) for t/browser; promtool (prometheus) parses the metrics
+# in t/ops/metrics.t.
+# openssl for t/system/tls.t's certificates; pg_auto_failover, for the
+# PostgreSQL that is installed, for t/system/ha_failover.t.
 ensure_packages "${TODO_PACKAGES[@]}" clang libclang-rt-14-dev clang-format \
-  clang-tidy chromium fonts-liberation
+  clang-tidy chromium fonts-liberation openssl prometheus
+PG_MAJOR=$(basename "$(dirname "$(pg_bindir)")")
+ensure_packages "postgresql-$PG_MAJOR-auto-failover" pg-auto-failover-cli
 ensure_node
 ensure_user
 prepare_home
@@ -131,11 +148,28 @@ cleanup() {
   # Better Auth (t/interop), and what a browser test left behind if it
   # was killed: its app, node drivers, Chromium (profile in t/logs/browser).
   pkill -u "$TODO_USER" -f "$SRC/t/(interop|browser|logs/browser)/" >/dev/null 2>&1
+  system_cleanup
   pg_stop "$PG"
   check_system_apache || rc=1
   exit $rc
 }
 trap cleanup EXIT INT TERM
+
+# The system tests stop their servers themselves, also when they fail; if
+# one was killed outright, what it left running is found by the pid files
+# in its work area (TODO_HOME/system), and the area removed.
+system_cleanup() {
+  local d=$TODO_HOME/system f pid
+  [ -d "$d" ] || return 0
+  while read -r f; do
+    pid=$(head -n 1 "$f" 2>/dev/null) && [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  done < <(find "$d" \( -name httpd.pid -o -name pg_autoctl.pid \) 2>/dev/null)
+  sleep 2
+  while read -r f; do
+    as_user "$(pg_bindir)/pg_ctl" -D "$(dirname "$f")" -m immediate stop >/dev/null 2>&1
+  done < <(find "$d" -name postmaster.pid 2>/dev/null)
+  rm -rf "$d"
+}
 
 # A fresh cluster for every run, on a free port.
 as_user rm -rf "$PG"
@@ -195,10 +229,22 @@ TEST_ENV=(
 
 if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
   say "integration tests (Apache::Test, httpd $(apache2 -v | sed -n 's/^Server version: //p'))"
+  # Its own port (several checkouts may test at once; some suites restart
+  # the server), on 127.0.0.1 only (t/conf/httpd.conf.in).
   as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
     -httpd '$HTTPD' -apxs /usr/bin/apxs \
-    -httpd_conf '$SRC/t/conf/base.conf' -port select \
-    ${AT_FILES[*]}"
+    -httpd_conf '$SRC/t/conf/base.conf' -port $(low_port) \
+    -servername 127.0.0.1 ${AT_FILES[*]}"
+fi
+
+# Root: t/system/tls.t starts Apache from a root shell, as a sysadmin does
+# (the suites drop to TODO_USER for every server).  Their figures (the
+# failover's) land in TODO_HOME/system-ha-figures.txt.
+if [ ${#SYSTEM_FILES[@]} -gt 0 ]; then
+  is_root || die "the system tests (${SYSTEM_FILES[*]}) need root"
+  say "system tests (as root, servers of their own): ${SYSTEM_FILES[*]}"
+  (cd "$SRC" && env "${TEST_ENV[@]}" TODO_HOME="$TODO_HOME" \
+     prove -v "${SYSTEM_FILES[@]}")
 fi
 
 # Deployment tests: as root, on the machine's own Apache and PostgreSQL

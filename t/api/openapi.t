@@ -75,7 +75,7 @@ my %ROUTE_STATUSES = (
     },
 );
 my %SPEC_STATUSES = map { $_ => 1 }
-    (200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 500, 503);
+    (200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 429, 500, 503);
 
 sub route_kind {
     my ($path) = @_;
@@ -379,6 +379,9 @@ eval {
                PayloadTooLarge => [413, 'PAYLOAD_TOO_LARGE'],
                UnsupportedMediaType => [415, 'UNSUPPORTED_MEDIA_TYPE'],
                UnprocessableEntity => [422, 'UNPROCESSABLE_ENTITY'],
+               TooManyRequests => [429, 'TOO_MANY_REQUESTS', 'Retry-After',
+                                   'RateLimit-Limit', 'RateLimit-Remaining',
+                                   'RateLimit-Reset'],
                Conflict => [409, 'CONFLICT', 'Retry-After'],
                Gone => [410, 'GONE'],
                InternalError => [500, 'INTERNAL_ERROR'],

@@ -78,8 +78,14 @@ jwks_up();
 my $res = req(GET => '/jwksurl/v1/tasks', token => $known);
 ok t_cmp($res->code, 200, 'the JWKS loads; a known kid is accepted');
 
+# Allowed warnings since $since: one per refresh interval begun (a loaded
+# machine may take longer than an interval for a loop of requests).
+my $interval = 2;              # TodoJWKSRefreshInterval of jwksrefresh.conf
+sub allowed { my ($since) = @_; 1 + int((time - $since) / $interval) }
+
 jwks_down();
-sleep 1.2;                     # past the refresh interval
+sleep $interval + 0.2;         # past the refresh interval
+my $t_fail = time;
 $res = req(GET => '/jwksurl/v1/tasks', token => $unknown);
 t_debug('an unknown kid with the issuer down: refetch fails, 401');
 ok error_ok($res, 401, 'UNAUTHORIZED');
@@ -97,17 +103,21 @@ for (1 .. 5) {
 }
 t_debug('known kids keep working while the issuer is down');
 ok $all_ok;
-ok t_cmp(count($warn_re) - $warned0, 1, 'one warning per refresh interval');
+my $warned = count($warn_re) - $warned0;
+t_debug("warnings: $warned, allowed: " . allowed($t_fail));
+ok $warned >= 1 && $warned <= allowed($t_fail);    # one per interval
 
-sleep 1.2;
+sleep $interval + 0.2;
 $res = req(GET => '/jwksurl/v1/tasks', token => $unknown);
 ok t_cmp($res->code, 401, 'the next refresh fails too');
-ok t_cmp(count($warn_re) - $warned0, 2, '... and is logged again');
-ok t_cmp(log_text('error_log'), qr/TODO0105: [^\n]*2 failed fetch\(es\) in a row/,
-         'with the count of failures');
+$warned = count($warn_re) - $warned0;
+t_debug("warnings: $warned, allowed: " . allowed($t_fail));
+ok $warned >= 2 && $warned <= allowed($t_fail);    # ... and is logged again
+my @runs = log_text('error_log') =~ /TODO0105: [^\n]*?(\d+) failed fetch\(es\) in a row/g;
+ok t_cmp(($runs[-1] // 0) >= 2, 1, 'with the count of failures');
 
 jwks_up();
-sleep 1.2;
+sleep $interval + 0.2;
 $res = req(GET => '/jwksurl/v1/tasks', token => $unknown);
 ok t_cmp($res->code, 401, 'the issuer is back; the kid is still unknown');
 ok t_cmp(count($back_re) - $back0, 1, 'the recovery is a notice');

@@ -79,6 +79,18 @@ my @bad = (
     ['page size 0', "TodoJWTSecret $good_secret\nTodoPageSize 0 10", 'TodoPageSize'],
     ['CORS wildcard', "TodoJWTSecret $good_secret\nTodoCORSOrigins *", 'TodoCORSOrigins'],
     ['body size 10', "TodoJWTSecret $good_secret\nTodoMaxBodySize 10", 'TodoMaxBodySize'],
+    # TodoRateLimit requests seconds [burst], or off.
+    ['rate limit without seconds', "TodoJWTSecret $good_secret\nTodoRateLimit 100", 'TodoRateLimit'],
+    ['rate limit of 0 requests', "TodoJWTSecret $good_secret\nTodoRateLimit 0 60", 'TodoRateLimit'],
+    ['rate limit over 0 seconds', "TodoJWTSecret $good_secret\nTodoRateLimit 100 0", 'TodoRateLimit'],
+    ['rate limit over more than a day', "TodoJWTSecret $good_secret\nTodoRateLimit 100 86401", 'TodoRateLimit'],
+    ['rate limit of too many requests', "TodoJWTSecret $good_secret\nTodoRateLimit 1000001 60", 'TodoRateLimit'],
+    ['rate limit with burst 0', "TodoJWTSecret $good_secret\nTodoRateLimit 100 60 0", 'TodoRateLimit'],
+    ['rate limit with a huge burst', "TodoJWTSecret $good_secret\nTodoRateLimit 100 60 100001", 'TodoRateLimit'],
+    ['rate limit with a unit', "TodoJWTSecret $good_secret\nTodoRateLimit 100 60s", 'TodoRateLimit'],
+    ['rate limit negative', "TodoJWTSecret $good_secret\nTodoRateLimit -5 60", 'TodoRateLimit'],
+    ['rate limit with four numbers', "TodoJWTSecret $good_secret\nTodoRateLimit 1 2 3 4", 'TodoRateLimit'],
+    ['rate limit off with numbers', "TodoJWTSecret $good_secret\nTodoRateLimit off 60", 'TodoRateLimit'],
     ['idempotency retention 0', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 0", 'TodoIdempotencyRetention'],
     ['idempotency retention with a unit', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 1d", 'TodoIdempotencyRetention'],
     ['idempotency retention over ten years', "TodoJWTSecret $good_secret\nTodoIdempotencyRetention 315360001", 'TodoIdempotencyRetention'],
@@ -175,6 +187,9 @@ my @good = (
      . "TodoJWTPublicKeyFile $keys/ed25519.pub.pem"],
     ['a JWKS file', "TodoJWTAlgorithms RS256 ES256 ES384 ES512 EdDSA\nTodoJWKSFile $keys/jwks.json"],
     ['a JWKS URL', "TodoJWTAlgorithms EdDSA ES256 RS256\nTodoJWKSURL https://auth.example.com/api/auth/jwks"],
+    ['a rate limit', "TodoJWTSecret $good_secret\nTodoRateLimit 100 60"],
+    ['a rate limit with a burst', "TodoJWTSecret $good_secret\nTodoRateLimit 1000000 86400 100000"],
+    ['a rate limit off', "TodoJWTSecret $good_secret\nTodoRateLimit off"],
 );
 
 # Sound configurations with the keys at server or virtual-host level and
@@ -187,6 +202,9 @@ my @good_raw = (
      . "<VirtualHost 127.0.0.1:1>\n<Location /api>\nSetHandler todo\n</Location>\n</VirtualHost>"],
     ['virtual-host keys, a bare location',
      "<VirtualHost 127.0.0.1:1>\nTodoJWTSecret $good_secret\n<Location /api>\nSetHandler todo\n</Location>\n</VirtualHost>"],
+    ['a server-wide rate limit, a metrics location',
+     "TodoJWTSecret $good_secret\nTodoRateLimit 100 60\n<Location /api>\nSetHandler todo\n</Location>\n"
+     . "<Location /metrics>\nSetHandler todo-metrics\n</Location>"],
 );
 
 plan tests => 2 * @bad + 2 * @bad_raw + 2 * @good + 2 * @good_raw + 2;

@@ -261,9 +261,14 @@ static void fuzz_headers(apr_pool_t *p, const unsigned char *d, size_t n)
     (void)todo_text_is_uuid(s);
     (void)todo_text_is_blank(s);
     st = todo_sql_error_status(s);
-    CHECK(st == 400 || st == 409 || st == 500);
+    CHECK(st == 400 || st == 409 || st == 500 || st == 503);
+    /* 503 exactly when the connection is not on a primary any more. */
+    CHECK((st == 503) == (todo_sql_error_conn(s) != TODO_SQL_CONN_OK));
     if (todo_sql_error_code(s, code)) {
         CHECK(strlen(code) == 5);
+    }
+    else {
+        CHECK(todo_sql_error_conn(s) == TODO_SQL_CONN_OK);
     }
     (void)todo_sql_error_stale_plan(s);
 }
@@ -279,6 +284,8 @@ static void verify(apr_pool_t *p, const char *tok, size_t len,
     st = todo_jwt_verify(p, tok, len, pol, sets, 2, NOW, &res, &reason);
     if (st != TODO_JWT_OK) {
         CHECK(reason);
+        /* Every reason has its class for the metrics' fixed label set. */
+        CHECK(todo_jwt_reason_class(reason) != TODO_AUTHF_OTHER);
         return;
     }
     CHECK(!expect_invalid);

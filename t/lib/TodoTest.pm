@@ -29,6 +29,7 @@ our @EXPORT = qw(api req token hs_token signed_token b64u json_ok
 our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
                     pg_sql pg_quote raw_request raw_exchange httpd_pid
                     error_fields apache_configtest db_psql db_sqitch
+                    own_httpd promtool_check
                     db_connect pg_pid pg_kill9 graceful_restart);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -198,6 +199,114 @@ CONF
     close $fh;
     my $httpd = $ENV{TODO_HTTPD} || "/usr/sbin/apache2";
     my $out = `$httpd -t -f $conf 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# own_httpd(mpm => event|worker|prefork, conf => TEXT, modules => [NAMES],
+#           dbd => DBDPARAMS, ready => PATH): an Apache of a suite's own,
+# in a temporary directory, for what the shared test server cannot be
+# made to do (a fixed number of children, a given MPM, children that
+# exit, mod_status, its own error log).  Loads the MPM, authz_core,
+# mod_dbd and mod_todo, plus mod_NAME for each of `modules`; `conf` is
+# the rest (locations, MPM sizing).  Started with -k start; returns once
+# `ready` answers (any status but a refused connection), and is stopped
+# by its `stop` method or at the latest when the suite ends.  Returns a
+# hash: port, dir, conf (the file), error_log, access_log (format "%P
+# %>s %m %U": the child's pid first), url(PATH), graceful(), stop(),
+# pid() (the parent's), children() (their pids).
+my @own_httpds;
+sub own_httpd {
+    my (%o) = @_;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    mkdir "$dir/logs" or die "$dir/logs: $!";
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1, ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    my $mpm = $o{mpm} // 'event';
+    my $so = env_of('TODO_MODULE_SO');
+    my $mods = '/usr/lib/apache2/modules';
+    my $load = join '', map { "LoadModule ${_}_module $mods/mod_$_.so\n" }
+        @{ $o{modules} || [] };
+    my $dbd = $o{dbd} // env_of('TODO_DBD_PARAMS');
+    my %h = (port => $port, dir => $dir, conf => "$dir/httpd.conf",
+             error_log => "$dir/logs/error_log",
+             access_log => "$dir/logs/access_log");
+    open my $fh, '>', $h{conf} or die "$h{conf}: $!";
+    print $fh <<"CONF";
+ServerRoot $dir
+ServerName 127.0.0.1
+PidFile $dir/httpd.pid
+DefaultRuntimeDir $dir/logs
+ErrorLog $h{error_log}
+ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %L] %M"
+LogLevel warn todo:notice
+Listen 127.0.0.1:$port
+LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
+$load
+LoadModule todo_module $so
+LogFormat "%P %>s %m %U" pids
+CustomLog $h{access_log} pids
+DBDriver pgsql
+DBDParams "$dbd"
+$o{conf}
+CONF
+    close $fh;
+    my $httpd = $ENV{TODO_HTTPD} || '/usr/sbin/apache2';
+    my $cmd = "$httpd -f $h{conf}";
+    my $out = `$cmd -k start 2>&1`;
+    die "own httpd did not start: $out" if $?;
+    push @own_httpds, \%h;
+    $h{cmd} = $cmd;
+    $h{url} = sub { "http://127.0.0.1:$port$_[0]" };
+    $h{pid} = sub {
+        open my $p, '<', "$dir/httpd.pid" or return undef;
+        my $pid = <$p>;
+        chomp $pid if defined $pid;
+        return $pid;
+    };
+    $h{children} = sub {
+        my $pid = $h{pid}->() or return ();
+        return grep { /^\d+$/ } map { s/\s+//gr } `ps -o pid= --ppid $pid`;
+    };
+    $h{graceful} = sub {
+        system("$cmd -k graceful >/dev/null 2>&1") == 0
+            or die "graceful restart failed";
+    };
+    $h{stop} = sub {
+        return unless $h{started};
+        $h{started} = 0;
+        my $t0 = time;
+        sleep 0.1 while !-f "$dir/httpd.pid" && time - $t0 < 10;
+        system("$cmd -k stop >/dev/null 2>&1");
+        $t0 = time;
+        sleep 0.1 while -f "$dir/httpd.pid" && time - $t0 < 20;
+    };
+    $h{started} = 1;
+    my $ua = LWP::UserAgent->new(timeout => 5);
+    my $ready = $o{ready} // '/api/health';
+    # LWP answers a refused connection itself, as an "Internal response".
+    wait_for(20, sub {
+        my $r = $ua->get($h{url}->($ready));
+        ($r->header('Client-Warning') // '') ne 'Internal response' })
+        or die "own httpd does not answer $ready";
+    wait_for(10, sub { -f "$dir/httpd.pid" }) or die "no pid file";
+    return \%h;
+}
+END { local $?; $_->{stop}->() for @own_httpds }
+
+# promtool_check(TEXT): Prometheus' own parser and linter on an
+# exposition text (promtool from Debian's prometheus package).  Returns
+# (exit status, output).
+sub promtool_check {
+    my ($text) = @_;
+    my $tmp = File::Temp->new(SUFFIX => '.prom');
+    print $tmp $text;
+    close $tmp;
+    my $out = `promtool check metrics < @{[$tmp->filename]} 2>&1`;
     return ($? >> 8, $out);
 }
 

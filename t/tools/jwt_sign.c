@@ -16,6 +16,9 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <apr_general.h>
+
+#include "todo_test.h"
 
 static void die(const char *m)
 {
@@ -23,47 +26,24 @@ static void die(const char *m)
     exit(1);
 }
 
-static char *b64url(const unsigned char *in, size_t n)
-{
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = malloc(n * 4 / 3 + 4), *o = out;
-    size_t i;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned v =
-            (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-        *o++ = tbl[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-    }
-    else if (n - i == 2) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-    }
-    *o = '\0';
-    return out;
-}
+/* Everything lives until exit in one pool. */
+static apr_pool_t *pool;
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = malloc(65536);
+    apr_size_t len;
+    char *buf = todo_test_read_file(pool, path, &len);
 
-    if (!f) {
+    if (!buf) {
         die("cannot open key file");
     }
-    *n = fread(buf, 1, 65536, f);
-    fclose(f);
-    return buf;
+    *n = len;
+    return (unsigned char *)buf;
+}
+
+static const char *b64url(const unsigned char *in, size_t n)
+{
+    return todo_test_b64url(pool, in, n);
 }
 
 static const EVP_MD *md_of(const char *alg)
@@ -102,7 +82,6 @@ static unsigned char *hmac(const char *alg, const char *file, const char *data,
                    EVP_MAX_MD_SIZE, &olen)) {
         die("HMAC failed");
     }
-    free(key);
     *siglen = olen;
     return out;
 }
@@ -173,11 +152,14 @@ int main(int argc, char **argv)
 {
     const char *alg = NULL, *key = NULL, *secret = NULL;
     const char *header = NULL, *payload = NULL;
-    char *h, *p, *data, *s;
+    const char *h, *p, *s;
+    char *data;
     unsigned char *sig;
     size_t siglen;
     int i;
 
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
     for (i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--alg")) {
             alg = argv[i + 1];
@@ -211,10 +193,9 @@ int main(int argc, char **argv)
     s = b64url(sig, siglen);
     printf("%s.%s\n", data, s);
     /* Freed so that the tests' sanitizer pass (LeakSanitizer) passes. */
-    free(s);
     free(sig);
     free(data);
-    free(p);
-    free(h);
+    apr_pool_destroy(pool);
+    apr_terminate();
     return 0;
 }

@@ -165,7 +165,7 @@ static void test_status_codes(void **state)
         { 411, "BAD_REQUEST" },
         { 414, "BAD_REQUEST" },
         { 418, "BAD_REQUEST" },
-        { 429, "BAD_REQUEST" },
+        { 429, "TOO_MANY_REQUESTS" },
         { 431, "BAD_REQUEST" },
         { 499, "BAD_REQUEST" },
     };

@@ -271,22 +271,10 @@ static const char *ed_token(const char *kid)
     const char *input = apr_pstrcat(
         todo_test_pool, todo_test_b64url(todo_test_pool, h, strlen(h)), ".",
         todo_test_b64url(todo_test_pool, pl, strlen(pl)), NULL);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char sig[64];
-    size_t siglen = sizeof(sig);
-
-    assert_int_equal(
-        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, ed_priv, NULL), 1);
-    assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
-                                    (const unsigned char *)input,
-                                    strlen(input)),
-                     1);
-    EVP_MD_CTX_free(ctx);
-    return apr_pstrcat(todo_test_pool, input, ".",
-                       todo_test_b64url(todo_test_pool, sig, siglen), NULL);
+    return todo_test_sign_ed25519(todo_test_pool, ed_priv, input);
 }
 
-/* Thread-safe: only its own todo_test_pool p is used. */
+/* Thread-safe: only its own pool p is used. */
 static todo_jwt_status_e verify_p(apr_pool_t *p, const todo_keys_t *ks,
                                   const char *token)
 {

@@ -91,23 +91,6 @@ static const char *sign_hmac(const char *md, const void *key, size_t keylen,
                        todo_test_b64url(todo_test_pool, mac, maclen), NULL);
 }
 
-static const char *sign_ed25519(EVP_PKEY *k, const char *input)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char sig[64];
-    size_t siglen = sizeof(sig);
-
-    assert_int_equal(
-        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k, NULL), 1);
-    assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
-                                    (const unsigned char *)input,
-                                    strlen(input)),
-                     1);
-    EVP_MD_CTX_free(ctx);
-    return apr_pstrcat(todo_test_pool, input, ".",
-                       todo_test_b64url(todo_test_pool, sig, siglen), NULL);
-}
-
 static const char *input_of(const char *header, const char *payload)
 {
     return apr_pstrcat(todo_test_pool, b64s(header), ".", b64s(payload), NULL);
@@ -144,7 +127,8 @@ static const char *ed_token(const char *kid, const char *payload)
                                        kid)
                         : "{\"alg\":\"EdDSA\"}";
 
-    return sign_ed25519(ed_priv, input_of(h, payload));
+    return todo_test_sign_ed25519(todo_test_pool, ed_priv,
+                                  input_of(h, payload));
 }
 
 /* Mint with libjwt: key is the secret (alg HS*) or the private key file. */
@@ -1071,10 +1055,12 @@ static void test_crit_and_ignored_headers(void **state)
                      "\"jku\":\"http://127.0.0.1:1/jwks\","
                      "\"x5u\":\"http://127.0.0.1:1/x5u\"}",
                      jwk);
-    bad(sign_ed25519(evil, input_of(h, pl)), ks_jwks, "bad signature");
+    bad(todo_test_sign_ed25519(todo_test_pool, evil, input_of(h, pl)), ks_jwks,
+        "bad signature");
     /* The same header signed by the real key verifies: ignored, not
      * refused. */
-    ok(sign_ed25519(ed_priv, input_of(h, pl)), ks_jwks);
+    ok(todo_test_sign_ed25519(todo_test_pool, ed_priv, input_of(h, pl)),
+       ks_jwks);
     EVP_PKEY_free(evil);
 }
 
@@ -1681,6 +1667,39 @@ static void test_reason_needs_keys(void **state)
     assert_false(todo_jwt_reason_needs_keys(""));
 }
 
+/* Reasons fall into the metrics' fixed classes, never "other" for a
+ * reason todo_jwt_verify gives. */
+static void test_reason_class(void **state)
+{
+    todo_jwt_policy_t pol = policy();
+    const char *ed = ed_token(NULL, claims(NOW + 60));
+    const char *reason;
+    size_t n;
+    unsigned char *sig;
+
+    (void)state;
+    verify_at("not.a.token!", ks_pem, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_MALFORMED);
+    verify_at(hsp(claims(NOW - 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_EXPIRED);
+    sig = signature_of(ed, &n);
+    sig[0] ^= 1;
+    verify_at(replace_segment(ed, 2, todo_test_b64url(todo_test_pool, sig, n)),
+              ks_pem, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_SIGNATURE);
+    pol.issuer = "https://issuer.example.com";
+    verify_at(hsp(claims(NOW + 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_string_equal(reason, "issuer mismatch");
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_CLAIMS);
+    pol = policy();
+    pol.algs = TODO_ALG_BIT(TODO_ALG_EDDSA);
+    verify_at(hsp(claims(NOW + 60)), ks_secret, &pol, NOW, NULL, &reason);
+    assert_int_equal(todo_jwt_reason_class(reason), TODO_AUTHF_ALGORITHM);
+    assert_int_equal(todo_jwt_reason_class("something else"),
+                     TODO_AUTHF_OTHER);
+    assert_int_equal(todo_jwt_reason_class(NULL), TODO_AUTHF_OTHER);
+}
+
 /* Failed checks must not leave errors in the thread's OpenSSL queue: in
  * httpd the next reader of that queue may be mod_ssl. */
 static void test_error_queue_clean(void **state)
@@ -1760,6 +1779,7 @@ int main(void)
         cmocka_unit_test(test_jwks_rsa),
         cmocka_unit_test(test_rsa_public_check),
         cmocka_unit_test(test_reason_needs_keys),
+        cmocka_unit_test(test_reason_class),
         cmocka_unit_test(test_secret_not_a_key),
         cmocka_unit_test(test_error_queue_clean),
     };

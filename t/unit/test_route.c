@@ -232,6 +232,40 @@ static void test_allow(void **state)
     assert_string_equal(op_of("/nope", "GET").allow, "");
 }
 
+/* The names the metrics give operations and methods: every operation has
+ * its own, and methods outside the API's are one label. */
+static void test_names(void **state)
+{
+    int op, i, j;
+
+    (void)state;
+    for (op = 0; op < TODO_OP_COUNT; op++) {
+        const char *n = todo_route_op_name((todo_op_e)op);
+
+        assert_string_not_equal(n, "other");
+        for (i = 0; i < op; i++) {
+            assert_string_not_equal(n, todo_route_op_name((todo_op_e)i));
+        }
+    }
+    assert_string_equal(todo_route_op_name(TODO_OP_LIST), "list");
+    assert_string_equal(todo_route_op_name(TODO_OP_COUNT), "other");
+    assert_int_equal(todo_route_method_index("GET"), 0);
+    assert_string_equal(todo_route_method_name(0), "GET");
+    for (i = 0; i < TODO_ROUTE_METHODS; i++) {
+        const char *m = todo_route_method_name(i);
+
+        assert_int_equal(todo_route_method_index(m), i);
+        for (j = 0; j < i; j++) {
+            assert_string_not_equal(m, todo_route_method_name(j));
+        }
+    }
+    assert_int_equal(todo_route_method_index("BREW"), TODO_ROUTE_METHODS - 1);
+    assert_int_equal(todo_route_method_index("get"), TODO_ROUTE_METHODS - 1);
+    assert_int_equal(todo_route_method_index(NULL), TODO_ROUTE_METHODS - 1);
+    assert_string_equal(todo_route_method_name(99), "other");
+    assert_string_equal(todo_route_method_name(-1), "other");
+}
+
 /* "TodoDocs off": the docs routes become unknown paths, nothing else
  * changes. */
 static void test_drop_docs(void **state)
@@ -305,9 +339,7 @@ static void test_op_names(void **state)
     assert_string_equal(
         todo_route_op_name(op_of("/tasks/x", "PATCH").op),
         todo_route_op_name(op_of("/v1/u/tasks/x", "PATCH").op));
-    assert_null(todo_route_op_name(TODO_OP_LIST));
-    assert_null(todo_route_op_name(TODO_OP_CHANGES));
-    assert_null(todo_route_op_name(TODO_OP_GET));
+    assert_string_equal(todo_route_op_name(TODO_OP_CHANGES), "changes");
 }
 
 static void test_task_path(void **state)
@@ -334,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_op_names),
         cmocka_unit_test(test_task_path),
+        cmocka_unit_test(test_names),
     };
     return TODO_TEST_MAIN("route", tests, NULL, NULL);
 }

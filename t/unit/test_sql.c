@@ -520,6 +520,76 @@ static void test_error_stale_plan(void **state)
     assert_int_equal(todo_sql_error_status(DE_STALE), 500);
 }
 
+/* Failover (SPEC section 11): which failures mean "this connection is
+ * not on the primary any more", and whether the statement may have run. */
+static void test_error_conn(void **state)
+{
+    (void)state;
+    /* A hot standby, or a primary made read-only while being demoted:
+     * refused before it ran. */
+    assert_int_equal(
+        todo_sql_error_conn(
+            "ERROR:  25006: cannot execute INSERT in a read-only transaction\n"
+            "LOCATION:  PreventCommandIfReadOnly, utility.c:409\n"),
+        TODO_SQL_CONN_READ_ONLY);
+    assert_int_equal(
+        todo_sql_error_conn(
+            "FEHLER:  25006: kann INSERT in einer Read-only-Transaktion nicht "
+            "ausf\xc3\xbchren\n"),
+        TODO_SQL_CONN_READ_ONLY);
+    /* The session ended: administrator or crash shutdown, a server not
+     * (yet) accepting connections, any connection exception. */
+    assert_int_equal(
+        todo_sql_error_conn(
+            "FATAL:  57P01: terminating connection due to administrator "
+            "command\n"),
+        TODO_SQL_CONN_LOST);
+    assert_int_equal(
+        todo_sql_error_conn(
+            "FATAL:  57P02: terminating connection because of crash of another "
+            "server process\n"),
+        TODO_SQL_CONN_LOST);
+    assert_int_equal(
+        todo_sql_error_conn(
+            "FATAL:  57P03: the database system is shutting down\n"),
+        TODO_SQL_CONN_LOST);
+    assert_int_equal(todo_sql_error_conn(
+                         "FATAL:  08P01: invalid frontend message type 0\n"),
+                     TODO_SQL_CONN_LOST);
+    assert_int_equal(todo_sql_error_conn("FATAL:  08006: connection failure"
+                                         "\n"),
+                     TODO_SQL_CONN_LOST);
+    /* The statement's own failures, and messages without a code (libpq's
+     * words: the glue probes the connection instead). */
+    assert_int_equal(todo_sql_error_conn(DE_UNIQUE), TODO_SQL_CONN_OK);
+    assert_int_equal(todo_sql_error_conn(EN_STALE), TODO_SQL_CONN_OK);
+    assert_int_equal(
+        todo_sql_error_conn(
+            "ERROR:  57014: canceling statement due to statement timeout\n"),
+        TODO_SQL_CONN_OK);
+    assert_int_equal(
+        todo_sql_error_conn("ERROR:  25P02: current transaction is aborted\n"),
+        TODO_SQL_CONN_OK);
+    assert_int_equal(
+        todo_sql_error_conn("server closed the connection unexpectedly\n"),
+        TODO_SQL_CONN_OK);
+    assert_int_equal(todo_sql_error_conn(NULL), TODO_SQL_CONN_OK);
+    /* Unavailable, never a server error, should a retry meet them too. */
+    assert_int_equal(
+        todo_sql_error_status(
+            "ERROR:  25006: cannot execute UPDATE in a read-only transaction\n"),
+        503);
+    assert_int_equal(
+        todo_sql_error_status(
+            "FATAL:  57P01: terminating connection due to administrator "
+            "command\n"),
+        503);
+    assert_int_equal(
+        todo_sql_error_status(
+            "ERROR:  57014: canceling statement due to statement timeout\n"),
+        500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_error_code),
         cmocka_unit_test(test_error_status),
         cmocka_unit_test(test_error_stale_plan),
+        cmocka_unit_test(test_error_conn),
     };
     return TODO_TEST_MAIN("sql", tests, NULL, NULL);
 }

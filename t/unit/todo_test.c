@@ -2,6 +2,7 @@
 #include "todo_test.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -50,17 +51,14 @@ int todo_test_main(const char *name, const struct CMUnitTest *tests,
     return rc;
 }
 
-char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len)
+char *todo_test_read_file(apr_pool_t *p, const char *path, apr_size_t *len)
 {
-    const char *path = name[0] == '/'
-                           ? name
-                           : apr_pstrcat(p, TODO_TEST_DATA, "/", name, NULL);
     FILE *f = fopen(path, "rb");
     apr_size_t n = 0, cap = 4096;
     char *buf;
 
     if (!f) {
-        fail_msg("cannot open %s", path);
+        return NULL;
     }
     buf = apr_palloc(p, cap);
     for (;;) {
@@ -79,7 +77,37 @@ char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len)
     return buf;
 }
 
+char *todo_test_slurp(apr_pool_t *p, const char *name, apr_size_t *len)
+{
+    const char *path = name[0] == '/'
+                           ? name
+                           : apr_pstrcat(p, TODO_TEST_DATA, "/", name, NULL);
+    char *buf = todo_test_read_file(p, path, len);
+
+    if (!buf) {
+        fail_msg("cannot open %s", path);
+    }
+    return buf;
+}
+
 const char *todo_test_b64url(apr_pool_t *p, const void *data, apr_size_t n)
 {
     return todo_b64_encode(p, data, n);
+}
+
+const char *todo_test_sign_ed25519(apr_pool_t *p, EVP_PKEY *k,
+                                   const char *input)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char sig[64];
+    size_t siglen = sizeof(sig);
+
+    assert_int_equal(
+        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k, NULL), 1);
+    assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
+                                    (const unsigned char *)input,
+                                    strlen(input)),
+                     1);
+    EVP_MD_CTX_free(ctx);
+    return apr_pstrcat(p, input, ".", todo_test_b64url(p, sig, siglen), NULL);
 }
