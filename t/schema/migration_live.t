@@ -85,7 +85,7 @@ my %old = (
     create => stmt('todo_create', map { "\$$_" } 1 .. 6),
     update => stmt('todo_update', map { "\$$_" } 1 .. 11),
     delete => 'WITH p AS (SELECT CAST($1 AS text) AS uid, CAST($2 AS uuid) AS id,'
-        . " CAST(NULLIF(CAST($3 AS text), '') AS bigint[]) AS vers),"
+        . " CAST(NULLIF(CAST(\$3 AS text), '') AS bigint[]) AS vers),"
         . ' cur AS (SELECT 1 FROM tasks t, p WHERE t.user_id = p.uid AND t.id = p.id),'
         . ' d AS (DELETE FROM tasks t USING p WHERE t.user_id = p.uid AND t.id = p.id'
         . ' AND (p.vers IS NULL OR t.version = ANY (p.vers)) RETURNING 1)'
