@@ -19,7 +19,8 @@ static int xid_at(const char **s, apr_uint64_t *v)
     const char *c = *s;
     apr_uint64_t x = 0;
 
-    if (*c < '0' || *c > '9') {
+    /* Digits as PostgreSQL writes them: no sign, no leading zero. */
+    if (*c < '0' || *c > '9' || (c[0] == '0' && c[1] >= '0' && c[1] <= '9')) {
         return -1;
     }
     for (; *c >= '0' && *c <= '9'; c++) {
