@@ -36,7 +36,8 @@
 # Environment: TODO_TEST_HOME (work area, default /var/tmp/mod_todo-test;
 # the sanitize pass appends "-sanitize"), TODO_TEST_FILES (run only these
 # t/*.t files, t/system/*.t and t/deploy/*.sh tests), TODO_TEST_PASS (plain or sanitize:
-# run only that pass).
+# run only that pass), TODO_TEST_VERBOSE=1 (every test's comments and
+# diagnostics, t/TEST -verbose).
 source "$(dirname "$0")/lib.sh"
 
 if [ -z "${TODO_TEST_PASS:-}" ]; then
@@ -234,7 +235,7 @@ if [ -z "${TODO_TEST_FILES:-}" ] || [ ${#AT_FILES[@]} -gt 0 ]; then
   as_user env "${TEST_ENV[@]}" sh -c "cd '$SRC' && ./t/TEST \
     -httpd '$HTTPD' -apxs /usr/bin/apxs \
     -httpd_conf '$SRC/t/conf/base.conf' -port $(low_port) \
-    -servername 127.0.0.1 ${AT_FILES[*]}"
+    -servername 127.0.0.1 ${TODO_TEST_VERBOSE:+-verbose} ${AT_FILES[*]}"
 fi
 
 # Root: t/system/tls.t starts Apache from a root shell, as a sysadmin does

@@ -350,10 +350,12 @@ LoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so
 LoadModule todo_module "$so"
 StartServers 2
 ServerLimit 2
-ThreadsPerChild 16
-MaxRequestWorkers 32
+# More threads per child than a test has clients (docs/operations.md,
+# "Choosing the MPM"), and no child stopped for being idle.
+ThreadsPerChild 32
+MaxRequestWorkers 64
 MinSpareThreads 8
-MaxSpareThreads 32
+MaxSpareThreads 64
 DBDriver pgsql
 DBDParams "$params"
 DBDMin 2

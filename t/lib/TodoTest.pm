@@ -8,6 +8,7 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 use Apache::Test;
 use Apache::TestRequest ();
+use Apache::TestUtil ();
 use Digest::SHA qw(hmac_sha256 hmac_sha384 hmac_sha512);
 use File::Temp ();
 use HTTP::Request;
@@ -30,7 +31,8 @@ our @EXPORT_OK = qw(log_path log_text second_start b64u_decode
                     pg_sql pg_quote raw_request raw_exchange httpd_pid
                     error_fields apache_configtest db_psql db_sqitch
                     own_httpd promtool_check
-                    db_connect pg_pid pg_kill9 graceful_restart);
+                    db_connect pg_pid pg_kill9 graceful_restart
+                    ok_or_show);
 
 our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -394,6 +396,18 @@ sub wait_for {
         sleep 0.1;
     }
     return undef;
+}
+
+# ok(t_cmp(...)) that, when it fails, also prints what was received and
+# the given context on STDERR: the harness hides a test's comments unless
+# it runs verbose, and a failure seen only in CI must explain itself.
+sub ok_or_show {
+    my ($got, $expected, $name, @context) = @_;
+    return 1 if Apache::Test::ok(Apache::TestUtil::t_cmp($got, $expected, $name));
+    my $show = ref $got eq 'ARRAY' ? join("\n", @$got) : $got // 'undef';
+    print STDERR map { "# $_\n" } "failed: $name", "received: $show",
+        map { split /\n/ } @context;
+    return 0;
 }
 
 my $seq = 0;
