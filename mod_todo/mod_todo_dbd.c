@@ -665,37 +665,52 @@ static int statement_failed(request_rec *r, const todo_stmt_t *st,
     return status;
 }
 
+/* After st failed with msg: heal the connection, as the failure says.
+ * 1 when st may be sent again, 0 when the failure was the statement's
+ * own, -1 when the database cannot be reached. */
+static int heal(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
+                const char *msg, int idempotent)
+{
+    switch (todo_sql_error_conn(msg)) {
+    case TODO_SQL_CONN_READ_ONLY:
+        return failover(r, dbd, msg, 1); /* it never ran */
+    case TODO_SQL_CONN_LOST:
+        return failover(r, dbd, msg, idempotent);
+    default:
+        return todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
+                                              : recover(r, dbd, idempotent);
+    }
+}
+
+/* Two heals at most: one failure can hide another behind it -- a plan
+ * gone stale while the connection sat idle, and, once it is prepared
+ * again, a server that turned read-only meanwhile (a migration, then a
+ * failover). */
+#define MAX_HEALS 2
+
 /* Send st; after a failure heal the connection and, when that is safe,
- * send it once more.  Returns OK with *res, or the HTTP status. */
+ * send it again.  Returns OK with *res, or the HTTP status. */
 static int exec_healing(request_rec *r, ap_dbd_t *dbd, const todo_stmt_t *st,
                         const char **args, int idempotent,
                         apr_dbd_results_t **res)
 {
-    int rv = exec_stmt(r, dbd, st, args, res), how;
+    int heals = 0, rv, how;
     const char *msg;
 
-    if (rv == 0) {
-        return OK;
-    }
-    msg = error_text(r, dbd, rv);
-    switch (todo_sql_error_conn(msg)) {
-    case TODO_SQL_CONN_READ_ONLY:
-        how = failover(r, dbd, msg, 1); /* it never ran */
-        break;
-    case TODO_SQL_CONN_LOST:
-        how = failover(r, dbd, msg, idempotent);
-        break;
-    default:
-        how = todo_sql_error_stale_plan(msg) ? renew(r, dbd, st, idempotent)
-                                             : recover(r, dbd, idempotent);
-    }
-    if (how < 0) {
-        return unavailable(r, msg);
-    }
-    if (how > 0 && (rv = exec_stmt(r, dbd, st, args, res)) != 0) {
+    while ((rv = exec_stmt(r, dbd, st, args, res)) != 0) {
         msg = error_text(r, dbd, rv);
+        if (heals++ == MAX_HEALS) {
+            return statement_failed(r, st, msg);
+        }
+        how = heal(r, dbd, st, msg, idempotent);
+        if (how < 0) {
+            return unavailable(r, msg);
+        }
+        if (how == 0) {
+            return statement_failed(r, st, msg);
+        }
     }
-    return rv ? statement_failed(r, st, msg) : OK;
+    return OK;
 }
 
 static int run(request_rec *r, todo_stmt_e which, const char **args,

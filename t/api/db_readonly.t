@@ -12,12 +12,17 @@
 # started afterwards (a role's setting wins over the configuration file),
 # as reaching the new primary does.  libpq judges a server read-write
 # (target_session_attrs) by that same setting.
+#
+# A migration runs just before the demotion (a column's type changed), so
+# each pooled connection meets two failures in a row: its prepared
+# statements went stale, and once prepared again they are refused as
+# read-only.  Both are healed in the same request.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
 use Time::HiRes qw(time sleep);
-use TodoTest qw(:DEFAULT pg_sql httpd_pid log_text raw_exchange raw_request);
+use TodoTest qw(:DEFAULT pg_sql httpd_pid log_text raw_exchange raw_request ok_or_show);
 
 # More concurrent requests than the pool holds (3 children x DBDMax 8), so
 # every pooled connection is used.
@@ -46,13 +51,19 @@ sub wave {
     return (\@res, \@want);
 }
 
+# "want -> got (error code or reason)" of each answer not as expected.
 sub unexpected {
     my ($tag, $res, $want) = @_;
-    my @bad = map { "$want->[$_] -> " . $res->[$_]->code }
-        grep { $res->[$_]->code != $want->[$_] } 0 .. $#$res;
+    my @bad = map {
+        my $code = eval { $JSON->decode($res->[$_]->content)->{error}{code} };
+        "$want->[$_] -> " . $res->[$_]->code . ' (' . ($code // $res->[$_]->message // '') . ')'
+    } grep { $res->[$_]->code != $want->[$_] } 0 .. $#$res;
     t_debug("$tag: unexpected: @bad") if @bad;
     return \@bad;
 }
+
+# The error log since the test began, to show with a failure.
+sub log_since { 'error log: ' . substr(log_text('error_log'), $_[0]) }
 
 # What the server's configuration says a new session of the cluster's
 # owner (no role setting) gets; the reload is asynchronous.
@@ -62,19 +73,20 @@ sub config_read_only {
         pg_sql('SHOW default_transaction_read_only') eq $want });
 }
 
-my $changed = 0;
+my ($changed, $migrated) = (0, 0);
 sub restore {
     # SET first: this very session is read-only by configuration.
     pg_sql("SET default_transaction_read_only = off;\n"
+         . ($migrated ? "ALTER TABLE tasks ALTER COLUMN description TYPE text;\n" : '')
          . "ALTER SYSTEM RESET default_transaction_read_only;\n"
          . "ALTER ROLE todo_app RESET default_transaction_read_only;\n"
          . "SELECT pg_reload_conf();");
-    $changed = 0;
+    ($changed, $migrated) = (0, 0);
 }
 # The suites after this one need a writable database, whatever happens.
 END { local $?; eval { restore() } if $changed }
 
-plan tests => 13;
+plan tests => 14;
 
 my $pid = httpd_pid();
 my @tasks = map { create_task($tok, title => "readonly $_") } 1 .. 8;
@@ -82,11 +94,12 @@ my $log_before = length log_text('error_log');
 
 # Every connection of every child exists and is alive.
 my ($res, $want) = wave('warm-up', @tasks);
-ok t_cmp(unexpected('warm-up', $res, $want), [], 'all well before');
+ok_or_show(unexpected('warm-up', $res, $want), [], 'all well before', log_since($log_before));
 
-# ------------------------------------- the open sessions turn read-only
-$changed = 1;
-pg_sql("ALTER ROLE todo_app SET default_transaction_read_only = off;\n"
+# ------------- a migration, then the open sessions turn read-only
+$changed = $migrated = 1;
+pg_sql("ALTER TABLE tasks ALTER COLUMN description TYPE varchar(1000);\n"
+     . "ALTER ROLE todo_app SET default_transaction_read_only = off;\n"
      . "ALTER SYSTEM SET default_transaction_read_only = on;\n"
      . "SELECT pg_reload_conf();");
 ok defined config_read_only('on');
@@ -94,11 +107,13 @@ sleep 0.5;    # every backend has had the reload signal by now
 
 my $created = (data(req(GET => '/api/v1/tasks?limit=1', token => $tok)) || {})->{total};
 ($res, $want) = wave('demoted', @tasks);
-ok t_cmp(unexpected('demoted', $res, $want), [],
-         'writes refused as read-only are sent again on a reset connection');
+ok_or_show(unexpected('demoted', $res, $want), [],
+           'writes refused as read-only are sent again on a reset connection',
+           log_since($log_before));
 my $log = substr log_text('error_log'), $log_before;
 ok t_cmp($log, qr/TODO0208: .*after SQLSTATE 25006, database connection reset/,
          'the reset is logged');
+ok t_cmp($log, qr/TODO0206: /, 'after the stale statements were prepared again');
 ok $log !~ /todo_create failed|todo_update failed/;
 # Each create ran exactly once: 25006 means it never ran the first time.
 my $n = (data(req(GET => '/api/v1/tasks?limit=1', token => $tok)) || {})->{total};
@@ -106,7 +121,8 @@ ok t_cmp($n, $created + WAVE / 4, 'every create stored exactly once');
 
 # The pool keeps only reset (read-write) connections.
 ($res, $want) = wave('after reset', @tasks);
-ok t_cmp(unexpected('after reset', $res, $want), [], 'the pool is read-write again');
+ok_or_show(unexpected('after reset', $res, $want), [], 'the pool is read-write again',
+           log_since($log_before));
 
 # ------------------------------------------ no server takes writes
 # Without the role's setting, and with the pooled sessions ended, every
