@@ -15,6 +15,7 @@
 
 #include "mod_todo_dbd.h"
 #include "todo_dbgate.h"
+#include "todo_dbslots.h"
 #include "todo_metrics.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * dbd_prepare;
@@ -118,18 +119,24 @@ void todo_dbd_child_init(apr_pool_t *p, server_rec *s)
  * their requests through at once: once the database is back, the children
  * serve again within milliseconds of one another.  The error log
  * gets one line when a child loses the database (TODO0210) and one when
- * it is back (TODO0211), with the count of refused requests.
- * docs/operations.md, "When the database goes away". */
+ * it is back (TODO0211), with the count of refused requests.  A request
+ * that finds all DBDMax connections taken waits for its turn before the
+ * gate (todo_dbslots), not inside mod_dbd's pool, where the broken
+ * connections of an outage's first moments would each be tried again
+ * and logged.  docs/operations.md, "When the database goes away". */
 #define GATE_FIRST apr_time_from_msec(125)
 #define GATE_CAP apr_time_from_sec(1)
 #define PATIENCE apr_time_from_msec(300)
 /* Set in the request pool of the request that is the probe. */
 #define PROBE_KEY "todo_dbd_probe"
+/* Set in the initial request's pool once it has its turn at the pool. */
+#define SLOT_KEY "todo_dbd_slot"
 
 typedef struct {
     todo_dbgate_t *gate;
     const char *params;      /* DBDParams for PQping; NULL: no ping */
     apr_uint64_t *seen_back; /* shared: when a child last saw it back */
+    todo_dbslots_t *slots;   /* turns at mod_dbd's pool; NULL: none */
 } db_t;
 
 static apr_hash_t *dbs; /* server_rec * -> db_t *, from post_config on */
@@ -152,10 +159,23 @@ static const dbd_cfg_t *dbd_cfg_of(server_rec *s)
     return *rec;
 }
 
+/* What makes mod_dbd give servers one pool (dbd_post_config): the same
+ * driver, parameters and pool settings.  (It also compares the statements
+ * prepared with DBDPrepareSQL; servers that differ only in those have
+ * pools of their own sharing our turns, which can only make them wait
+ * more, never fail.)  Without persistent connections there is no pool:
+ * each request opens its own. */
+static const char *pool_key(apr_pool_t *p, const dbd_cfg_t *cfg)
+{
+    return apr_psprintf(p, "%s\n%s\n%d %d %d %d %d", cfg->name, cfg->params,
+                        cfg->persist, cfg->nmin, cfg->nkeep, cfg->nmax,
+                        cfg->exptime);
+}
+
 const char *todo_dbd_gates(apr_pool_t *pconf,
                            const apr_array_header_t *servers)
 {
-    apr_hash_t *by_params = apr_hash_make(pconf);
+    apr_hash_t *by_pool = apr_hash_make(pconf);
     apr_uint64_t *shared = NULL;
     apr_shm_t *shm = NULL;
     int i, n = 0;
@@ -173,11 +193,10 @@ const char *todo_dbd_gates(apr_pool_t *pconf,
     for (i = 0; i < servers->nelts; i++) {
         server_rec *sp = APR_ARRAY_IDX(servers, i, server_rec *);
         const dbd_cfg_t *cfg = dbd_cfg_of(sp);
-        const char *key =
-            cfg ? apr_pstrcat(pconf, cfg->name, "\n", cfg->params, NULL) : "";
-        db_t *db = apr_hash_get(by_params, key, APR_HASH_KEY_STRING);
+        const char *key = cfg ? pool_key(pconf, cfg) : "";
+        db_t *db = apr_hash_get(by_pool, key, APR_HASH_KEY_STRING);
 
-        /* Servers that share a database share its gate. */
+        /* Servers that share a pool share its gate and its turns. */
         if (!db) {
             db = apr_pcalloc(pconf, sizeof(*db));
             db->gate = todo_dbgate_make(pconf, GATE_FIRST, GATE_CAP);
@@ -187,9 +206,13 @@ const char *todo_dbd_gates(apr_pool_t *pconf,
             if (cfg && !strcmp(cfg->name, "pgsql") && *cfg->params) {
                 db->params = cfg->params;
             }
+            if (cfg && cfg->persist
+                && !(db->slots = todo_dbslots_make(pconf, cfg->nmax))) {
+                return "cannot make a mutex for the database pool's turns";
+            }
             db->seen_back = shared ? &shared[n++]
                                    : apr_pcalloc(pconf, sizeof(apr_uint64_t));
-            apr_hash_set(by_params, key, APR_HASH_KEY_STRING, db);
+            apr_hash_set(by_pool, key, APR_HASH_KEY_STRING, db);
         }
         apr_hash_set(dbs, apr_pmemdup(pconf, &sp, sizeof(sp)), sizeof(sp), db);
     }
@@ -327,6 +350,45 @@ static int gate_enter(request_rec *r)
               "database unavailable: refused at once while this child backs "
               "off");
     return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* The request that mod_dbd ties a pooled connection to (ap_dbd_acquire):
+ * the initial one. */
+static request_rec *initial_req(request_rec *r)
+{
+    while (!ap_is_initial_req(r)) {
+        r = r->prev ? r->prev : r->main;
+    }
+    return r;
+}
+
+static apr_status_t slot_give(void *slots)
+{
+    todo_dbslots_give(slots);
+    return APR_SUCCESS;
+}
+
+/* Wait for this request's turn at the pool (todo_dbslots), once per
+ * request; it is given back when the request ends -- after mod_dbd's own
+ * cleanup has put the connection back, as it is registered before that
+ * one and cleanups run last first. */
+static void slot_take(request_rec *r)
+{
+    db_t *db = db_of(r);
+    void *held = NULL;
+
+    if (!db || !db->slots) {
+        return;
+    }
+    r = initial_req(r);
+    apr_pool_userdata_get(&held, SLOT_KEY, r->pool);
+    if (held) {
+        return;
+    }
+    todo_dbslots_take(db->slots);
+    apr_pool_userdata_setn(db, SLOT_KEY, NULL, r->pool);
+    apr_pool_cleanup_register(r->pool, db->slots, slot_give,
+                              apr_pool_cleanup_null);
 }
 
 /* The request is done with the database: a probe that met neither
@@ -748,8 +810,13 @@ static int run(request_rec *r, todo_stmt_e which, const char **args,
 int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
                  int idempotent, todo_rows_t *rows)
 {
-    int status = gate_enter(r);
+    int status;
 
+    /* The turn first, the gate after: a request that waited for its turn
+     * while the database went away is refused, not sent to mod_dbd with a
+     * broken connection. */
+    slot_take(r);
+    status = gate_enter(r);
     if (status != OK) {
         return status;
     }
