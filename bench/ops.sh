@@ -32,24 +32,10 @@ OPS_LOG=$TODO_HOME/ops-runs.txt
 as_user cp "$WEB/httpd.conf" "$WEB/httpd.base.conf"
 : | as_user tee "$OPS_LOG" >/dev/null
 
-# ops_conf off|on: the benchmark's configuration, the /rl location, and
-# in "on" the metrics location; applied with a graceful restart.
+# ops_conf off|on: features_conf (bench/run.sh), applied with a graceful
+# restart.
 ops_conf() {
-  {
-    cat "$WEB/httpd.base.conf"
-    cat <<CONF
-<Location /rl>
-    SetHandler todo
-    Require all granted
-    TodoJWTAlgorithms HS256
-    TodoJWTSecretFile "$TODO_HOME/jwt.secret"
-    TodoRateLimit 1000000 1 100000
-</Location>
-CONF
-    if [ "$1" = on ]; then
-      printf '<Location /metrics>\n    SetHandler todo-metrics\n    Require all granted\n</Location>\n'
-    fi
-  } | as_user tee "$WEB/httpd.conf" >/dev/null
+  features_conf "$1" | as_user tee "$WEB/httpd.conf" >/dev/null
   as_user /usr/sbin/apache2 -f "$WEB/httpd.conf" -k graceful
   local want=404 i
   [ "$1" = on ] && want=200

@@ -29,7 +29,9 @@
 # BENCH_MODE=ops measures, instead of the scenarios, what the operations
 # features cost: metrics on vs off, a rate limit that never triggers vs
 # none, and latency at a fixed load (bench/ops.sh says how; its own
-# BENCH_OPS_* settings are there).
+# BENCH_OPS_* settings are there).  BENCH_MODE=instr counts the
+# instructions Apache executes per request for the same pairs, under
+# callgrind (bench/instr.sh).
 # Results are also written to $TODO_BENCH_HOME/results.txt.
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -477,9 +479,35 @@ reset_data() {
     -c "VACUUM ANALYZE tasks, task_counts" >/dev/null
 }
 
+# features_conf off|on: for BENCH_MODE=ops and instr, the benchmark's
+# configuration ($WEB/httpd.base.conf, copied before the first change) with
+# a /rl location whose rate limit never triggers (TodoRateLimit 1000000 1
+# 100000: 200 users cannot spend it), and in "on" a metrics location
+# (counting is on only then).
+features_conf() {
+  cat "$WEB/httpd.base.conf"
+  cat <<CONF
+<Location /rl>
+    SetHandler todo
+    Require all granted
+    TodoJWTAlgorithms HS256
+    TodoJWTSecretFile "$TODO_HOME/jwt.secret"
+    TodoRateLimit 1000000 1 100000
+</Location>
+CONF
+  if [ "$1" = on ]; then
+    printf '<Location /metrics>\n    SetHandler todo-metrics\n    Require all granted\n</Location>\n'
+  fi
+}
+
 if [ "${BENCH_MODE:-}" = ops ]; then
   # shellcheck source=bench/ops.sh
   source "$TODO_HOME/src/bench/ops.sh"
+  exit 0
+fi
+if [ "${BENCH_MODE:-}" = instr ]; then
+  # shellcheck source=bench/instr.sh
+  source "$TODO_HOME/src/bench/instr.sh"
   exit 0
 fi
 
