@@ -309,9 +309,8 @@ static int ping(const db_t *db)
 }
 
 /* Before any connection is taken: OK to go on, or 503 at once. */
-static int gate_enter(request_rec *r)
+static int gate_enter(request_rec *r, db_t *db)
 {
-    db_t *db = db_of(r);
     apr_interval_time_t wait = 0;
     char *secs;
 
@@ -372,9 +371,8 @@ static apr_status_t slot_give(void *slots)
  * request; it is given back when the request ends -- after mod_dbd's own
  * cleanup has put the connection back, as it is registered before that
  * one and cleanups run last first. */
-static void slot_take(request_rec *r)
+static void slot_take(request_rec *r, db_t *db)
 {
-    db_t *db = db_of(r);
     void *held = NULL;
 
     if (!db || !db->slots) {
@@ -810,13 +808,14 @@ static int run(request_rec *r, todo_stmt_e which, const char **args,
 int todo_dbd_run(request_rec *r, todo_stmt_e which, const char **args,
                  int idempotent, todo_rows_t *rows)
 {
+    db_t *db = db_of(r);
     int status;
 
     /* The turn first, the gate after: a request that waited for its turn
      * while the database went away is refused, not sent to mod_dbd with a
      * broken connection. */
-    slot_take(r);
-    status = gate_enter(r);
+    slot_take(r, db);
+    status = gate_enter(r, db);
     if (status != OK) {
         return status;
     }
