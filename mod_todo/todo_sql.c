@@ -237,20 +237,17 @@
 /* A task as the JSON of todo_json_task(), byte for byte (PostgreSQL's
  * row_to_json writes compact JSON and escapes strings as todo_buf does),
  * for the answers an Idempotency-Key stores in the statement that writes
- * the task (docs/api.md §9).  Timestamps in the API's form, made from the
- * text cast of TS() ("2026-11-22 10:31:59.9793", trailing zeros of the
- * fraction dropped): a T for the blank, the fraction padded to 6 digits,
- * a Z -- as todo_time_from_pg() does.  (to_char() would say it in one
- * call, but cost a third of a keyed create's database time.) */
-#define JTS(col)                                                        \
-    "overlay(rpad(" TS(col) " || CASE WHEN length(" TS(col) ") = 19"    \
-    " THEN '.' ELSE '' END, 26, '0') placing 'T' from 11) || 'Z'"
+ * the task (docs/api.md §9).  The type task_json names the fields in the
+ * API's order and task_json_time() writes a timestamp as
+ * todo_time_from_pg() does (sql/deploy/create_keyed.sql): one definition,
+ * shared with tasks_create_keyed().  A row constructor, not a sub-select:
+ * an expression, with nothing for the executor to set up. */
 #define TASK_JSON(t)                                                    \
-    "(SELECT CAST(row_to_json(j) AS text) FROM (SELECT " t ".id, "      \
-    t ".user_id, " t ".title, " t ".description, " t ".completed, "     \
-    JTS(t ".completed_at") " AS completed_at, " t ".priority, "         \
-    JTS(t ".due_at") " AS due_at, " JTS(t ".created_at") " AS created_at, "\
-    JTS(t ".updated_at") " AS updated_at, " t ".version) AS j)"
+    "CAST(row_to_json(ROW(" t ".id, " t ".user_id, " t ".title, "        \
+    t ".description, " t ".completed, task_json_time(" t ".completed_at), "\
+    t ".priority, task_json_time(" t ".due_at), "                        \
+    "task_json_time(" t ".created_at), task_json_time(" t ".updated_at), "\
+    t ".version)::task_json) AS text)"
 
 /* The parameters every keyed statement ends its CTE p with. */
 #define IDEM_PARAMS                                                     \
@@ -311,26 +308,23 @@
     " COALESCE(a.body, pv.body) AS body, pv.request_id"                 \
     " FROM p CROSS JOIN lk LEFT JOIN pv ON true LEFT JOIN a ON true"
 
-/* POST with a key: SQL_CREATE, gated, and its 201 stored.  head and tail
- * are the envelope around "data" (todo_json), tail with the meta of this
- * request; loc the Location without the id. */
+/* POST with a key: one call of tasks_create_keyed()
+ * (sql/deploy/create_keyed.sql), which does what IDEM_GATE, SQL_CREATE and
+ * IDEM_STORE do, in that order, with two cached INSERTs where the nine
+ * CTEs of the other keyed statements cost this, the keyed write clients
+ * retry most, 1.9x a plain create's database time (bench/RESULTS.md).
+ * head and tail are the envelope around "data" (todo_json), tail with the
+ * meta of this request; loc the Location without the id.  The columns of
+ * IDEM_RESULT. */
 #define SQL_CREATE_IDEM                                                 \
-    "WITH p AS (SELECT CAST(%s AS text) AS uid, CAST(%s AS text) AS title,"\
-    " CAST(%s AS text) AS descr, CAST(%s AS boolean) AS done,"          \
-    " CAST(%s AS smallint) AS prio, " OPT("timestamptz") " AS due,"     \
-    " CAST(%s AS text) AS head, CAST(%s AS text) AS tail,"              \
-    " CAST(%s AS text) AS loc," IDEM_PARAMS "),"                        \
-    IDEM_GATE                                                           \
-    " t AS (INSERT INTO tasks AS t (user_id, title, description,"       \
-    " completed, completed_at, priority, due_at)"                       \
-    " SELECT p.uid, p.title, p.descr, p.done,"                          \
-    " CASE WHEN p.done THEN now() END, p.prio, p.due"                   \
-    " FROM p WHERE " IDEM_GO " RETURNING t.*),"                         \
-    " a AS (SELECT 201 AS status, '\"' || t.version || '\"' AS etag,"   \
-    " p.loc || t.id AS location,"                                       \
-    " p.head || " TASK_JSON("t") " || p.tail AS body FROM t, p),"       \
-    IDEM_STORE                                                          \
-    IDEM_RESULT
+    "SELECT k.outcome, k.status, k.etag, k.location, k.body,"           \
+    " k.request_id FROM tasks_create_keyed(CAST(%s AS text),"           \
+    " CAST(%s AS text), CAST(%s AS text), CAST(%s AS boolean),"         \
+    " CAST(%s AS smallint), " OPT("timestamptz") ","                     \
+    " CAST(%s AS text), CAST(%s AS text), CAST(%s AS text),"            \
+    " CAST(%s AS text), decode(CAST(%s AS text), 'hex'),"               \
+    " CAST(%s AS text), make_interval(secs => CAST(%s AS integer)),"    \
+    " CAST(%s AS integer)) AS k"
 
 /* PUT, PATCH and PATCH .../complete with a key: SQL_UPDATE, gated, and
  * its answer stored -- the 200, or the 412, 403 or 404 the glue wrote

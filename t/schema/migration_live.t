@@ -10,7 +10,7 @@
 # (change_xid 0, without a table rewrite), deletes from then on leave
 # tombstones (no new grant needed for that), and the new module, started
 # on the migrated database with the new grants, serves the changes feed
-# and cursors over all of it.
+# and cursors over all of it, and keyed creates (tasks_create_keyed()).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
@@ -24,7 +24,7 @@ use TodoTest qw(:DEFAULT db_psql db_sqitch);
 
 use constant WRITERS => 4;
 
-plan tests => 12;
+plan tests => 14;
 
 my $db = 'todo_migrate_live';
 sub sql {
@@ -273,3 +273,16 @@ while ($path) {
 ok t_cmp($walked, $want, 'and a cursor walk by due date');
 ok t_cmp(sql("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'tasks_user_due_%'"), 2,
          'the due_at indexes replaced');
+
+# A keyed create: the migrated database's tasks_create_keyed(), twice.
+my @keyed = map {
+    my $r = HTTP::Request->new(POST => "http://127.0.0.1:$port/api/v1/tasks");
+    $r->header(Authorization => "Bearer $tok", 'Idempotency-Key' => '"migrated-1"',
+               'Content-Type' => 'application/json');
+    $r->content('{"title":"keyed after the migration"}');
+    $ua->request($r);
+} 1, 2;
+ok t_cmp(join(' ', map { $_->code . ($_->header('Idempotent-Replayed') ? 'r' : '') } @keyed),
+         '201 201r', 'a keyed create, then its replay');
+ok t_cmp(sql("SELECT count(*) FROM tasks WHERE title = 'keyed after the migration'"), 1,
+         'one task written');

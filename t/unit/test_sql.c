@@ -82,7 +82,9 @@ static void test_table(void **state)
 }
 
 /* Every statement is scoped by the user: its first argument (the foreign
- * check excludes the user instead). */
+ * check excludes the user instead; tasks_create_keyed() takes the user
+ * first and scopes each of its statements by it,
+ * sql/deploy/create_keyed.sql). */
 static void test_scoped_by_user(void **state)
 {
     int i;
@@ -98,6 +100,7 @@ static void test_scoped_by_user(void **state)
                     || strstr(st->sql, "user_id = CAST(%s AS text)")
                     || strstr(st->sql, "user_id = p.uid")
                     || strstr(st->sql, "user_id <> %s")
+                    || strstr(st->sql, "tasks_create_keyed(CAST(%s AS text)")
                     || strstr(st->sql, "INSERT INTO tasks"));
     }
 }
@@ -306,10 +309,10 @@ static void test_prune_limit(void **state)
  * statement, so in the same transaction (docs/api.md §9). */
 static void test_idem_statements(void **state)
 {
-    static const todo_stmt_e keyed[] = { TODO_STMT_CREATE_IDEM,
-                                         TODO_STMT_UPDATE_IDEM,
+    static const todo_stmt_e keyed[] = { TODO_STMT_UPDATE_IDEM,
                                          TODO_STMT_DELETE_IDEM,
                                          TODO_STMT_IDEM_STORE };
+    const char *create = todo_sql_stmt(TODO_STMT_CREATE_IDEM)->sql;
     size_t i;
 
     (void)state;
@@ -322,8 +325,15 @@ static void test_idem_statements(void **state)
         assert_non_null(strstr(sql, "DELETE FROM idempotency_keys"));
         assert_non_null(strstr(sql, "LIMIT p.prune FOR UPDATE SKIP LOCKED"));
     }
-    assert_non_null(strstr(todo_sql_stmt(TODO_STMT_CREATE_IDEM)->sql,
-                           "INSERT INTO tasks"));
+    /* The keyed create is tasks_create_keyed() (sql/deploy/create_keyed.sql
+     * and its verify script do the above there), with every argument of
+     * the other keyed statements, the prune limit last. */
+    assert_non_null(strstr(create, "FROM tasks_create_keyed("));
+    assert_non_null(strstr(create,
+                           "decode(CAST(%s AS text), 'hex'),"
+                           " CAST(%s AS text),"
+                           " make_interval(secs => CAST(%s AS integer)),"
+                           " CAST(%s AS integer)) AS k"));
     assert_non_null(
         strstr(todo_sql_stmt(TODO_STMT_UPDATE_IDEM)->sql, "UPDATE tasks"));
     assert_non_null(strstr(todo_sql_stmt(TODO_STMT_DELETE_IDEM)->sql,
@@ -391,13 +401,16 @@ static void test_timestamps(void **state)
         const char *sql = todo_sql_stmt((todo_stmt_e)i)->sql;
 
         switch (i) {
-        case TODO_STMT_CREATE_IDEM:
         case TODO_STMT_UPDATE_IDEM:
-            /* The stored answer is JSON made by the statement, its
-             * timestamps in the API's form made from the same casts. */
+            /* The stored answer is JSON made by the statement, the task
+             * as the type task_json, its timestamps in the API's form
+             * (task_json_time(), sql/deploy/create_keyed.sql). */
             assert_null(strstr(sql, "to_char"));
-            assert_non_null(strstr(sql, "placing 'T' from 11) || 'Z'"));
+            assert_non_null(strstr(sql, "task_json_time(r.updated_at)"));
+            assert_non_null(strstr(sql, "::task_json) AS text)"));
             continue;
+        case TODO_STMT_CREATE_IDEM:
+            continue; /* tasks_create_keyed() renders it, the same way */
         case TODO_STMT_HEALTH:
         case TODO_STMT_DELETE:
         case TODO_STMT_FOREIGN:
