@@ -12,12 +12,15 @@
 #      alternating, several runs each, at 32 connections: req/s, p50, p99,
 #      and the ratio; then keyed creates while every user has expired keys
 #      to prune (one write in 8 prunes up to 32);
+#   2b. the same two create statements without Apache: the backend's CPU
+#      time per transaction under pgbench (one client), and their ratio;
 #   3. a sync of 10,000 changes (10,000 updates, each its own transaction)
 #      from a token, at 100 and 1,000 changes a page, and a full sync of
 #      the same 10,000 tasks.
 # Environment: TODO_BENCH_HOME (default /var/tmp/mod_todo-bench-clients),
 # BENCH_SECS (seconds per wrk run, default 10), BENCH_ROUNDS (create runs
-# of each kind, default 3).  Results also go to $TODO_BENCH_HOME/results.txt.
+# of each kind, default 3), BENCH_DB_TX (transactions a pgbench round of
+# 2b, default 6,000).  Results also go to $TODO_BENCH_HOME/results.txt.
 source "$(dirname "$0")/../scripts/lib.sh"
 
 TODO_HOME=${TODO_BENCH_HOME:-/var/tmp/mod_todo-bench-clients}
@@ -251,6 +254,84 @@ after=$(psql_todo -At -c "SELECT count(*) FROM idempotency_keys WHERE key LIKE '
 printf '%-28s %10s %8s %8s %10s   (%d expired keys pruned)\n' "keyed, with keys to prune" \
   "$(field "$r" rps)" "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" \
   "$(field "$r" non2xx)/$(field "$r" errors)" $((before - after)) | tee -a "$OUT"
+
+# ------------------------------- 2b. the same creates, the database alone
+# The backend's CPU time per transaction for the module's two create
+# statements (their exact text, bench/sqltext.c), under pgbench -M
+# prepared with the module's session settings: one client, so that the
+# backend's own counters (/proc/PID/stat) say what each transaction cost
+# it, and synchronous_commit off, so that no transaction waits for a WAL
+# flush (the same for both).  Alternating rounds on the same tables as
+# above, the minimum of each: the machine's noise only adds.
+say "the creates' statements, the database alone"
+SQLTEXT=$TODO_HOME/sqltext
+as_user gcc -O2 -o "$SQLTEXT" "$TODO_HOME/src/bench/sqltext.c" \
+  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
+  -I"$TODO_HOME/src/mod_todo" \
+  $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
+PGB=$DATA/pgbench
+as_user mkdir -p "$PGB"
+# Users "1" to "50" (pgbench draws numbers), a fresh key each; one keyed
+# write in 8 may prune (TODO_SQL_PRUNE_EVERY), as the module's
+# fingerprints decide.  pgbench cannot define an empty variable (-D e= is
+# refused): each client sets :e once, as bench/run.sh does.
+PGB_HEAD="\\if :init
+SELECT '' AS e, 0 AS init \\gset
+\\endif
+\\set u random(1, $USERS)
+\\set p random(0, 3)"
+{ echo "$PGB_HEAD"; "$SQLTEXT" todo_create :u :title :descr :f :p :e; } \
+  | as_user tee "$PGB/plain.sql" >/dev/null
+{ echo "$PGB_HEAD"; echo '\set k random(1, 1000000000000)'
+  echo '\set pr random(0, 7)'; echo '\set prune 32 * (1 - least(:pr, 1))'
+  "$SQLTEXT" todo_create_idem :u :title :descr :f :p :e :head :tail :loc :k :fp \
+    :rid :keep :prune; } | as_user tee "$PGB/keyed.sql" >/dev/null
+reset_db_tasks() {
+  psql_todo -q -c "DELETE FROM tasks WHERE user_id ~ '^[0-9]+\$'" \
+    -c "DELETE FROM idempotency_keys WHERE user_id ~ '^[0-9]+\$'" \
+    -c "VACUUM ANALYZE tasks, task_counts, idempotency_keys"
+}
+DB_TX=${BENCH_DB_TX:-6000}
+# backend_us SCRIPT: the backend's CPU µs per transaction of one run.
+backend_us() {
+  local pid="" t=0 last=0 i bg
+  (cd "$PGB" && as_user env PGOPTIONS="$("$SQLTEXT" --session) -c synchronous_commit=off" \
+     pgbench -n -M prepared -c 1 -t "$DB_TX" -D init=1 -D f=f -D "title=bench task" \
+     -D "descr=created by the benchmark" -D 'head={"data":' \
+     -D 'tail=,"meta":{"request_id":"bench"}}' -D loc=/api/v1/tasks/ \
+     -D "fp=$(printf '%064d' 0)" -D rid=bench -D keep=86400 \
+     -h "$PG" -p "$(cat "$PG/port")" -f "$1" todo >"$PGB/out.txt" 2>&1) &
+  bg=$!
+  for i in $(seq 200); do
+    pid=$(pgrep -u "$TODO_USER" -f "^postgres: $TODO_USER todo \[local\]" | head -n1) || true
+    [ -n "$pid" ] && break
+    sleep 0.01
+  done
+  while [ -n "$pid" ] && t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null); do
+    last=$t
+    sleep 0.05
+  done
+  wait "$bg" || { cat "$PGB/out.txt" >&2; return 1; }
+  echo $((last * 1000000 / $(getconf CLK_TCK) / DB_TX))
+}
+{
+  echo
+  echo "2b. The same creates, the database alone: the backend's CPU µs a transaction (pgbench, 1 client, $DB_TX transactions a round, synchronous_commit off)"
+  printf '%-28s %s\n' statement "rounds (µs)"
+} | tee -a "$OUT"
+declare -A best rounds
+for i in $(seq 1 "$ROUNDS"); do
+  for st in plain keyed; do
+    reset_db_tasks
+    us=$(backend_us "$st.sql")
+    rounds[$st]="${rounds[$st]:-} $us"
+    if [ -z "${best[$st]:-}" ] || [ "$us" -lt "${best[$st]}" ]; then best[$st]=$us; fi
+  done
+done
+for st in plain keyed; do
+  printf '%-28s %s\n' "$st (todo_create$([ $st = keyed ] && echo _idem))" "${rounds[$st]}" | tee -a "$OUT"
+done
+echo "${best[plain]} ${best[keyed]}" | awk '{ printf "minimum: without a key %d µs, with a key %d µs: the keyed statement costs the database %.2fx\n", $1, $2, ($1 > 0) ? $2 / $1 : 0 }' | tee -a "$OUT"
 
 # ------------------------------------------- 3. a sync of 10,000 changes
 say "a sync of $SYNC changes"

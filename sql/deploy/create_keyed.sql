@@ -24,8 +24,9 @@
 --    if it has expired, it is deleted and this answer stored instead;
 -- 4. one call in TODO_SQL_PRUNE_EVERY (p_prune > 0) deletes up to p_prune
 --    of the user's expired answers, skipping rows others are deleting;
--- 5. the task is inserted with that id.  Its defaults and triggers are
---    the table's own, as for a plain create.
+-- 5. the task is inserted with the very values of the body (id,
+--    timestamps, version 1).  Its triggers are the table's own, as for a
+--    plain create.
 --
 -- The answer's JSON is the module's own rendering of a task (todo_json.c):
 -- task_json lists the fields in the API's order, task_json_time writes a
@@ -142,8 +143,10 @@ BEGIN
                   FOR UPDATE SKIP LOCKED));
     END IF;
     INSERT INTO tasks (id, user_id, title, description, completed,
-                       completed_at, priority, due_at)
-    VALUES (v_id, p_uid, p_title, p_descr, p_done, v_done, p_prio, p_due);
+                       completed_at, priority, due_at, created_at,
+                       updated_at, version)
+    VALUES (v_id, p_uid, p_title, p_descr, p_done, v_done, p_prio, p_due,
+            now(), now(), 1);
     outcome := 'done';
 END
 $$;
