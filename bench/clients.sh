@@ -146,7 +146,7 @@ wrk_get() {
 db_ms() {
   local label=$1; shift
   local sql args=() a
-  sql=$("$TODO_HOME/sqltext" "$label" $(seq -f '$%g' 1 $#))
+  sql=$("$SQLTEXT" "$label" $(seq -f '$%g' 1 $#))
   for a in "$@"; do args+=("'${a//\'/\'\'}'"); done
   psql_todo -At <<SQL | sed -n 's/^Execution Time: \([0-9.]*\) ms/\1/p'
 SET plan_cache_mode = force_generic_plan;
@@ -156,10 +156,7 @@ EXECUTE s($(IFS=,; echo "${args[*]}"));
 EXPLAIN (ANALYZE, TIMING OFF) EXECUTE s($(IFS=,; echo "${args[*]}"));
 SQL
 }
-as_user gcc -O2 -o "$TODO_HOME/sqltext" "$TODO_HOME/src/bench/sqltext.c" \
-  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
-  -I"$TODO_HOME/src/mod_todo" \
-  $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
+SQLTEXT=$(sqltext_tool)
 
 say "deep pages"
 {
@@ -264,11 +261,6 @@ printf '%-28s %10s %8s %8s %10s   (%d expired keys pruned)\n' "keyed, with keys 
 # flush (the same for both).  Alternating rounds on the same tables as
 # above, the minimum of each: the machine's noise only adds.
 say "the creates' statements, the database alone"
-SQLTEXT=$TODO_HOME/sqltext
-as_user gcc -O2 -o "$SQLTEXT" "$TODO_HOME/src/bench/sqltext.c" \
-  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
-  -I"$TODO_HOME/src/mod_todo" \
-  $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
 PGB=$DATA/pgbench
 as_user mkdir -p "$PGB"
 # Users "1" to "50" (pgbench draws numbers), a fresh key each; one keyed

@@ -220,11 +220,7 @@ fi
 
 # ------------------------------------------------------------ pgbench
 # The statements, with the module's exact text, written for pgbench.
-SQLTEXT=$TODO_HOME/sqltext
-as_user gcc -O2 -o "$SQLTEXT" "$TODO_HOME/src/bench/sqltext.c" \
-  "$TODO_HOME/src/mod_todo/todo_sql.c" "$TODO_HOME/src/mod_todo/todo_text.c" \
-  -I"$TODO_HOME/src/mod_todo" \
-  $(apr-1-config --cppflags --includes) $(apr-1-config --link-ld --libs)
+SQLTEXT=$(sqltext_tool)
 PGB=$DATA/pgbench
 mkdir -p "$PGB"
 # pgbench cannot bind SQL NULL in prepared mode; the module binds "" for

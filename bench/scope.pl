@@ -5,10 +5,11 @@
 # a router send it to the one shard of that user?).  docs/ha.md, "Growing
 # past one primary".
 #
-# SQLTEXT is bench/sqltext built against mod_todo/todo_sql.c (as
-# bench/run.sh builds it); the options name a database holding the schema
-# (psql -h DIR -p PORT -d DB).  Each statement is prepared with varchar
-# parameters, as apr_dbd's pgsql driver prepares it, and EXPLAINed with
+# SQLTEXT is bench/sqltext.c built against mod_todo/todo_sql.c
+# (t/tools/sql-text of the build tree, scripts/lib.sh sqltext_tool); the
+# options name a database holding the schema (psql -h DIR -p PORT -d DB).
+# Each statement is prepared with varchar parameters, as apr_dbd's pgsql
+# driver prepares it, and EXPLAINed with
 # PostgreSQL's generic plan (the one the module runs, TODO_SQL_SESSION_SETUP),
 # so the parameters show as $n.  For every scan or write of a table of
 # users' rows (tasks, task_counts, idempotency_keys, task_tombstones,

@@ -310,12 +310,11 @@
 
 /* POST with a key: one call of tasks_create_keyed()
  * (sql/deploy/create_keyed.sql), which does what IDEM_GATE, SQL_CREATE and
- * IDEM_STORE do, in that order, with two cached INSERTs where the nine
- * CTEs of the other keyed statements cost this, the keyed write clients
- * retry most, 1.9x a plain create's database time (bench/RESULTS.md).
- * head and tail are the envelope around "data" (todo_json), tail with the
- * meta of this request; loc the Location without the id.  The columns of
- * IDEM_RESULT. */
+ * IDEM_STORE would, as two cached INSERTs.  Written as the other keyed
+ * statements are, nine CTEs, the write clients retry most cost 1.9x a
+ * plain create's database time (bench/RESULTS.md).  head and tail are the
+ * envelope around "data" (todo_json), tail with the meta of this request;
+ * loc the Location without the id.  The columns of IDEM_RESULT. */
 #define SQL_CREATE_IDEM                                                 \
     "SELECT k.outcome, k.status, k.etag, k.location, k.body,"           \
     " k.request_id FROM tasks_create_keyed(CAST(%s AS text),"           \

@@ -241,6 +241,15 @@ build_tree() {
     || as_user make -C "$build" # again, verbosely, to show the error
 }
 
+# The tool that prints the module's statements with pgbench variables
+# (bench/sqltext.c, t/tools/sql-text), built in the tree build_tree made;
+# prints its path.  bench/run.sh and bench/clients.sh run the module's
+# exact SQL through pgbench with it.
+sqltext_tool() {
+  as_user make -C "$TODO_HOME/build" -s t/tools/sql-text >/dev/null
+  echo "$TODO_HOME/build/t/tools/sql-text"
+}
+
 # A free TCP port on 127.0.0.1 (the kernel picks; we just ask).
 free_port() {
   perl -MIO::Socket::INET -e \

@@ -109,9 +109,10 @@ BEGIN
         ON CONFLICT (user_id, key) DO NOTHING;
         v_write := FOUND;
         IF NOT v_write THEN
+            -- Gone already: an expired answer, pruned meanwhile.
             SELECT * INTO k FROM idempotency_keys i
              WHERE i.user_id = p_uid AND i.key = p_key;
-            IF k.created_at <= now() - p_keep THEN
+            IF NOT FOUND OR k.created_at <= now() - p_keep THEN
                 DELETE FROM idempotency_keys i
                  WHERE i.user_id = p_uid AND i.key = p_key;
                 INSERT INTO idempotency_keys (user_id, key, fingerprint,
